@@ -1,0 +1,1 @@
+"""Users, roles, their geographic scope, and device tokens for ODK Collect."""

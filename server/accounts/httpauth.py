@@ -1,0 +1,151 @@
+"""HTTP authentication as ODK Collect performs it.
+
+Collect keeps no cookies and answers only the challenges it has registered: Digest always,
+Basic only over https (``../shared/openrosa/protocol.md`` §1.9).  So:
+
+* a request without credentials gets **401** with a ``Digest`` challenge (and a ``Basic`` one
+  when the connection is https);
+* Digest is **stateless**: the nonce is a timestamp signed with the server's secret key, so any
+  gunicorn worker can check it and no session is needed.  An expired but genuine nonce gets
+  ``stale=true``, which makes the client retry with a fresh nonce without asking the user;
+* Basic is refused over plain http unless explicitly allowed for development.
+
+Device tokens (``/key/<token>/…``) are checked by :func:`server.accounts.services.user_for_token`
+and never reach this module.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from flask import Request, current_app
+
+from server.accounts.models import User
+from server.accounts.passwords import constant_time_equal
+from server.accounts.services import check_password, user_by_username
+
+
+class AuthStatus(enum.Enum):
+    OK = "ok"
+    MISSING = "missing"
+    INVALID = "invalid"
+    STALE = "stale"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthResult:
+    status: AuthStatus
+    user: User | None = None
+
+
+def is_secure(request: Request) -> bool:
+    external = current_app.config["EXTERNAL_URL"]
+    return request.is_secure or external.startswith("https://")
+
+
+def authenticate(request: Request) -> AuthResult:
+    auth = request.authorization
+    if auth is None:
+        return AuthResult(AuthStatus.MISSING)
+    if auth.type == "digest":
+        return _check_digest(request, auth.parameters)
+    if auth.type == "basic":
+        if not (is_secure(request) or current_app.config["ALLOW_BASIC_OVER_HTTP"]):
+            return AuthResult(AuthStatus.INVALID)
+        user = user_by_username(auth.username or "")
+        if user is None or not check_password(user, auth.password or ""):
+            return AuthResult(AuthStatus.INVALID)
+        return AuthResult(AuthStatus.OK, user)
+    return AuthResult(AuthStatus.INVALID)
+
+
+def challenge_headers(request: Request, *, stale: bool = False) -> list[tuple[str, str]]:
+    realm = current_app.config["AUTH_REALM"]
+    digest = (
+        f'Digest realm="{realm}", qop="auth", algorithm=MD5, '
+        f'nonce="{_make_nonce(int(time.time()))}", opaque="{_opaque()}"'
+    )
+    if stale:
+        digest += ", stale=true"
+    headers = [("WWW-Authenticate", digest)]
+    if is_secure(request) or current_app.config["ALLOW_BASIC_OVER_HTTP"]:
+        headers.append(("WWW-Authenticate", f'Basic realm="{realm}", charset="UTF-8"'))
+    return headers
+
+
+def _secret() -> bytes:
+    return current_app.config["SECRET_KEY"].encode()
+
+
+def _make_nonce(issued_at: int) -> str:
+    stamp = str(issued_at)
+    mac = hmac.new(_secret(), b"nonce:" + stamp.encode(), hashlib.sha256).hexdigest()[:32]
+    return base64.urlsafe_b64encode(f"{stamp}:{mac}".encode()).decode().rstrip("=")
+
+
+def _nonce_age(nonce: str) -> int | None:
+    """Seconds since the nonce was issued, or None if it is not one of ours."""
+    try:
+        padded = nonce + "=" * (-len(nonce) % 4)
+        stamp, mac = base64.urlsafe_b64decode(padded.encode()).decode().split(":", 1)
+        issued_at = int(stamp)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    expected = hmac.new(_secret(), b"nonce:" + stamp.encode(), hashlib.sha256).hexdigest()[:32]
+    if not hmac.compare_digest(mac, expected):
+        return None
+    return int(time.time()) - issued_at
+
+
+def _opaque() -> str:
+    return hmac.new(_secret(), b"opaque", hashlib.sha256).hexdigest()[:32]
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def _check_digest(request: Request, params: dict[str, str]) -> AuthResult:
+    username = params.get("username", "")
+    nonce = params.get("nonce", "")
+    uri = params.get("uri", "")
+    response = params.get("response", "")
+    qop = params.get("qop")
+    realm = current_app.config["AUTH_REALM"]
+    if params.get("realm") != realm or not (username and nonce and uri and response):
+        return AuthResult(AuthStatus.INVALID)
+    if params.get("algorithm", "MD5").upper() != "MD5":
+        return AuthResult(AuthStatus.INVALID)
+    # The digest covers the URI the client says it requested; make sure that is this request
+    # (the path, ignoring how the query string was encoded), or a captured header could be
+    # replayed against another URL.
+    digest_path = unquote(uri.split("?", 1)[0])
+    if digest_path not in (request.path, request.script_root + request.path):
+        return AuthResult(AuthStatus.INVALID)
+    user = user_by_username(username)
+    if user is None:
+        return AuthResult(AuthStatus.INVALID)
+    ha2 = _md5(f"{request.method}:{uri}")
+    if qop == "auth":
+        expected = _md5(
+            f"{user.digest_ha1}:{nonce}:{params.get('nc', '')}:{params.get('cnonce', '')}:auth:{ha2}"
+        )
+    elif qop is None:
+        expected = _md5(f"{user.digest_ha1}:{nonce}:{ha2}")
+    else:
+        return AuthResult(AuthStatus.INVALID)
+    if not constant_time_equal(expected, response):
+        return AuthResult(AuthStatus.INVALID)
+    age = _nonce_age(nonce)
+    if age is None:
+        return AuthResult(AuthStatus.INVALID)
+    if age > current_app.config["DIGEST_NONCE_SECONDS"] or age < -60:
+        # Right password, old nonce: ask again without prompting the user.
+        return AuthResult(AuthStatus.STALE)
+    return AuthResult(AuthStatus.OK, user)

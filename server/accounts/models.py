@@ -1,0 +1,66 @@
+"""Accounts and device tokens.
+
+A user has one role.  A commune officer and a reviewer belong to one commune; a reviewer may be
+limited further to some villages of it.  A province administrator belongs to a province.
+Device tokens let a phone talk to the server through a ``/key/<token>/`` URL (ODK Central's
+"app user" model), so one QR code configures it; only the token's SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db import Base, str_enum, utcnow
+from server.geography.models import Commune, Province, Village
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"  # quản trị viên cấp tỉnh
+    OFFICER = "officer"  # công chức cấp xã
+    REVIEWER = "reviewer"  # rà soát viên (ODK Collect)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(str_enum(Role, 20))
+    # Argon2id hash for Basic over https and web login.
+    password_hash: Mapped[str] = mapped_column(String(200))
+    # MD5(username:realm:password), needed to answer HTTP Digest, which Collect uses over http.
+    digest_ha1: Mapped[str] = mapped_column(String(32))
+    province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id"), index=True)
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    province: Mapped[Province | None] = relationship()
+    commune: Mapped[Commune | None] = relationship()
+    villages: Mapped[list[Village]] = relationship(secondary="user_villages", order_by="Village.code")
+    device_tokens: Mapped[list[DeviceToken]] = relationship(back_populates="user")
+
+
+class UserVillage(Base):
+    __tablename__ = "user_villages"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), primary_key=True)
+
+
+class DeviceToken(Base):
+    __tablename__ = "device_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    user: Mapped[User] = relationship(back_populates="device_tokens")

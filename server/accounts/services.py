@@ -1,0 +1,149 @@
+"""State-changing operations on accounts.  They flush; the caller commits."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from server.accounts.models import DeviceToken, Role, User
+from server.accounts.passwords import digest_ha1, hash_password, hasher, verify_password
+from server.db import utcnow
+from server.errors import AppError
+from server.extensions import db
+from server.geography.models import Commune, Village
+
+# Collect encodes Basic credentials as ISO-8859-1 and Digest as UTF-8; keep device credentials
+# to printable ASCII so both work the same.
+_USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+def _password_hasher():
+    cfg = current_app.config
+    return hasher(cfg["PASSWORD_HASH_TIME_COST"], cfg["PASSWORD_HASH_MEMORY_COST"])
+
+
+def _validate_password(password: str) -> None:
+    if len(password) < 8 or not password.isascii() or not password.isprintable():
+        raise AppError(
+            "account.weak_password",
+            400,
+            "Mật khẩu phải có ít nhất 8 ký tự ASCII (không dấu).",
+            "The password must be at least 8 printable ASCII characters.",
+        )
+
+
+def create_user(
+    *,
+    username: str,
+    display_name: str,
+    role: Role,
+    password: str,
+    commune: Commune | None = None,
+    villages: list[Village] | None = None,
+) -> User:
+    """Create an account.
+
+    :raises AppError: ``account.bad_username``, ``account.weak_password``,
+        ``account.scope`` (a reviewer or officer without a commune, villages of another commune),
+        ``account.exists``.
+    """
+    if not _USERNAME_RE.match(username):
+        raise AppError(
+            "account.bad_username",
+            400,
+            "Tên đăng nhập chỉ gồm chữ thường không dấu, số, '.', '_' hoặc '-' (2–100 ký tự).",
+            "Usernames are 2–100 lowercase ASCII letters, digits, '.', '_' or '-'.",
+        )
+    _validate_password(password)
+    if role in (Role.OFFICER, Role.REVIEWER) and commune is None:
+        raise AppError(
+            "account.scope", 400, "Tài khoản này phải thuộc một xã.", "This account needs a commune."
+        )
+    for village in villages or []:
+        if commune is None or village.commune_id != commune.id:
+            raise AppError(
+                "account.scope",
+                400,
+                f"Thôn {village.name} không thuộc xã của tài khoản.",
+                f"Village {village.name} is not in the account's commune.",
+            )
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise AppError(
+            "account.exists", 409, f"Tên đăng nhập {username} đã tồn tại.", f"{username} exists."
+        )
+    user = User(
+        username=username,
+        display_name=display_name,
+        role=role,
+        commune=commune,
+        province_id=commune.province_id if commune else None,
+        villages=list(villages or []),
+        password_hash="",
+        digest_ha1="",
+    )
+    _set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    _validate_password(password)
+    _set_password(user, password)
+    db.session.flush()
+
+
+def _set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(_password_hasher(), password)
+    user.digest_ha1 = digest_ha1(user.username, current_app.config["AUTH_REALM"], password)
+
+
+def check_password(user: User, password: str) -> bool:
+    return verify_password(_password_hasher(), user.password_hash, password)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A new device token; ``token`` is shown once and never stored."""
+
+    token: str
+    record: DeviceToken
+
+
+def issue_device_token(user: User, label: str = "") -> IssuedToken:
+    token = secrets.token_urlsafe(32)  # 256 bits, 43 URL-safe characters
+    record = DeviceToken(user=user, token_sha256=_token_digest(token), label=label)
+    db.session.add(record)
+    db.session.flush()
+    return IssuedToken(token=token, record=record)
+
+
+def revoke_device_token(record: DeviceToken) -> None:
+    record.revoked_at = utcnow()
+    db.session.flush()
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user a live token belongs to, or None (unknown, revoked, inactive user)."""
+    if not _TOKEN_RE.match(token):
+        return None
+    record = db.session.scalar(
+        select(DeviceToken).where(DeviceToken.token_sha256 == _token_digest(token))
+    )
+    if record is None or record.revoked_at is not None or not record.user.active:
+        return None
+    return record.user
+
+
+def user_by_username(username: str) -> User | None:
+    return db.session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,69 @@
+"""Configuration defaults for rasoat.
+
+Every value can be overridden from the environment with the ``RASOAT_`` prefix (for example
+``RASOAT_DATABASE_URL=postgresql+psycopg://…``) or, in tests, with the mapping passed to
+:func:`server.create_app`.  The SQLite database and the blob store live in the Flask instance
+folder unless configured otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+# 20 MB is what Collect is told it may send in one request (it splits larger submissions);
+# Werkzeug refuses bodies above MAX_CONTENT_LENGTH, which leaves room for multipart overhead.
+DEFAULT_ACCEPT_CONTENT_LENGTH = 20_000_000
+
+
+class Defaults:
+    """Defaults in code; the instance folder and the environment override them."""
+
+    # A database URL; empty means SQLite in the instance folder (see create_app).
+    DATABASE_URL = ""
+    # Where attachments and form media are written; empty means <instance>/blobs.
+    BLOB_DIR = ""
+    # Absolute URL under which phones reach this server, e.g. "https://rasoat.example.vn/ra-soat".
+    # Empty: derive it from each request (Host header, or X-Forwarded-* when TRUST_PROXY_HEADERS).
+    EXTERNAL_URL = ""
+    # Number of reverse proxies in front of the server whose X-Forwarded-* headers are trusted.
+    TRUST_PROXY_HEADERS = 0
+    # Size limits.
+    OPENROSA_ACCEPT_CONTENT_LENGTH = DEFAULT_ACCEPT_CONTENT_LENGTH
+    MAX_CONTENT_LENGTH = DEFAULT_ACCEPT_CONTENT_LENGTH + 1_000_000
+    MAX_SUBMISSION_XML_BYTES = 10_000_000
+    MAX_FORM_XML_BYTES = 20_000_000
+    # HTTP authentication for devices.
+    AUTH_REALM = "rasoat"
+    DIGEST_NONCE_SECONDS = 3600
+    # Whether Basic authentication may be used over plain http (never true in production: Collect
+    # will not send Basic over http anyway, and the password would travel in clear text).
+    ALLOW_BASIC_OVER_HTTP = False
+    # Argon2 parameters (argon2-cffi defaults are sized for interactive logins).
+    PASSWORD_HASH_TIME_COST = 3
+    PASSWORD_HASH_MEMORY_COST = 65536
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+
+def load_secret_key(instance_path: Path) -> str:
+    """Return the instance's secret key, creating it on first use.
+
+    The key signs Digest nonces (and later session cookies); it is kept in the instance folder,
+    readable only by the server's user, so restarts keep outstanding nonces valid.
+    """
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker created it first
+        return key_file.read_text().strip()
+    try:
+        os.write(fd, key.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return key

@@ -1,0 +1,252 @@
+"""OpenRosa endpoints.
+
+The blueprint is registered twice: at the server root, authenticated with HTTP Digest (Basic
+over https), and under ``/key/<token>``, authenticated by a device token in the URL so that a
+QR code alone configures a phone (ODK Central's app-user model).  Every URL the server emits
+keeps the prefix and host the phone used, or the configured external URL.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, g, request, send_file
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from server.accounts.httpauth import AuthStatus, authenticate, challenge_headers
+from server.accounts.services import user_for_token
+from server.blobs import blob_store
+from server.db import write_transaction
+from server.errors import AppError
+from server.extensions import db
+from server.openrosa import responses
+from server.questionnaires.models import FormVersion
+from server.questionnaires.services import forms_for_download, version_for_download
+from server.submissions.services import IncomingFile, IngestOutcome, ingest_submission
+
+bp = Blueprint("openrosa", __name__)
+
+XML_PART = "xml_submission_file"
+
+
+# --- authentication and protocol checks ---------------------------------------------------
+
+
+@bp.url_value_preprocessor
+def _pop_token(_endpoint, values):
+    g.device_token = values.pop("token", None) if values else None
+
+
+@bp.url_defaults
+def _keep_token(_endpoint, values):
+    if g.get("device_token") is not None:
+        values.setdefault("token", g.device_token)
+
+
+@bp.before_request
+def _authenticate():
+    if g.device_token is not None:
+        user = user_for_token(g.device_token)
+        if user is None:
+            # 403, not 401: a 401 would make Collect ask for a password the token user lacks.
+            return responses.message_response(
+                "Mã truy cập của thiết bị không hợp lệ hoặc đã bị thu hồi; hãy quét lại mã QR. "
+                "(The device token is invalid or revoked.)",
+                403,
+                nature="error",
+            )
+        g.actor = user
+    else:
+        result = authenticate(request)
+        if result.status != AuthStatus.OK:
+            response = responses.message_response(
+                "Cần đăng nhập: hãy nhập tên đăng nhập và mật khẩu rà soát viên. "
+                "(Authentication required.)",
+                401,
+                nature="error",
+            )
+            for name, value in challenge_headers(request, stale=result.status == AuthStatus.STALE):
+                response.headers.add(name, value)
+            return response
+        g.actor = result.user
+    if (request.endpoint or "").rsplit(".", 1)[-1] in ("submission", "submission_probe"):
+        if request.headers.get("X-OpenRosa-Version") != "1.0":
+            return responses.message_response(
+                "Thiếu tiêu đề X-OpenRosa-Version: 1.0; hãy gửi phiếu bằng ODK Collect. "
+                "(Missing X-OpenRosa-Version: 1.0 header.)",
+                400,
+                nature="error",
+            )
+    return None
+
+
+@bp.after_request
+def _protocol_headers(response: Response) -> Response:
+    return responses.add_protocol_headers(response)
+
+
+@bp.errorhandler(AppError)
+def _app_error(error: AppError):
+    return responses.error_response(error)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error):
+    limit = current_app.config["OPENROSA_ACCEPT_CONTENT_LENGTH"]
+    return responses.message_response(
+        f"Phiếu gửi lên quá lớn (tối đa {limit:,} byte mỗi lần gửi); hãy giảm kích thước ảnh. "
+        f"(The upload is too large: at most {limit:,} bytes per request.)",
+        413,
+        nature="error",
+    )
+
+
+# --- URLs ------------------------------------------------------------------------------------
+
+
+def _base_url() -> str:
+    """Where the phone reached us, keeping any ``/key/<token>`` prefix."""
+    external = current_app.config["EXTERNAL_URL"].rstrip("/")
+    base = external or (request.host_url.rstrip("/") + request.script_root)
+    if g.device_token is not None:
+        base += f"/key/{quote(g.device_token, safe='')}"
+    return base
+
+
+def _version_url(version: FormVersion, suffix: str) -> str:
+    return (
+        f"{_base_url()}/forms/{quote(version.form.xml_form_id, safe='')}"
+        f"/versions/{quote(version.version, safe='')}{suffix}"
+    )
+
+
+def _version_or_404(xml_form_id: str, version: str) -> FormVersion:
+    found = version_for_download(g.actor, xml_form_id, version)
+    if found is None:
+        raise AppError(
+            "form.not_found",
+            404,
+            f"Không tìm thấy biểu mẫu '{xml_form_id}' phiên bản '{version}'.",
+            f"Form '{xml_form_id}' version '{version}' was not found.",
+        )
+    return found
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+
+@bp.get("/formList")
+def form_list():
+    """The forms this device may fill (only ``?formID=`` is honoured; ``deviceID`` is ignored)."""
+    entries = [
+        responses.FormListEntry(
+            xml_form_id=v.form.xml_form_id,
+            name=v.title,
+            version=v.version,
+            md5=v.xform_md5,
+            download_url=_version_url(v, ".xml"),
+            manifest_url=_version_url(v, "/manifest") if v.attachments else None,
+        )
+        for v in forms_for_download(g.actor, request.args.get("formID"))
+    ]
+    response = responses.xml_response(responses.form_list(entries), etag=True)
+    return response.make_conditional(request)
+
+
+@bp.get("/forms/<xml_form_id>/versions/<version>.xml")
+def form_xml(xml_form_id: str, version: str):
+    found = _version_or_404(xml_form_id, version)
+    response = Response(found.xform, content_type=responses.XML_CONTENT_TYPE)
+    response.set_etag(found.xform_md5)
+    return response.make_conditional(request)
+
+
+@bp.get("/forms/<xml_form_id>/versions/<version>/manifest")
+def form_manifest(xml_form_id: str, version: str):
+    found = _version_or_404(xml_form_id, version)
+    entries = [
+        responses.MediaEntry(
+            filename=a.name,
+            md5=a.md5 or "",
+            download_url=_version_url(found, f"/attachments/{quote(a.name, safe='')}"),
+        )
+        for a in found.attachments
+        if a.blob_sha256 is not None  # a file not uploaded yet is left out, as Central does
+    ]
+    response = responses.xml_response(responses.manifest(entries), etag=True)
+    return response.make_conditional(request)
+
+
+@bp.get("/forms/<xml_form_id>/versions/<version>/attachments/<name>")
+def form_attachment(xml_form_id: str, version: str, name: str):
+    found = _version_or_404(xml_form_id, version)
+    attachment = next((a for a in found.attachments if a.name == name and a.blob_sha256), None)
+    if attachment is None:
+        raise AppError(
+            "form.attachment_not_found",
+            404,
+            f"Biểu mẫu không có tệp đính kèm '{name}'.",
+            f"The form has no attachment '{name}'.",
+        )
+    response = send_file(
+        blob_store().path_for(attachment.blob_sha256),
+        mimetype=attachment.content_type,
+        download_name=attachment.name,
+        etag=attachment.md5,
+        conditional=True,
+    )
+    return response
+
+
+@bp.route("/submission", methods=["HEAD", "GET"])
+def submission_probe():
+    """Collect sends HEAD first and needs 204 plus the size limit header (never 200)."""
+    return Response(status=204)
+
+
+@bp.post("/submission")
+def submission():
+    files = request.files
+    xml_file = files.get(XML_PART)
+    xml = xml_file.read() if xml_file is not None else request.form.get(XML_PART, "").encode()
+    if not xml:
+        raise AppError(
+            "submission.no_xml",
+            400,
+            f"Yêu cầu thiếu phần '{XML_PART}' chứa phiếu.",
+            f"Required multipart field {XML_PART} is missing.",
+        )
+    incoming = [
+        IncomingFile(name=f.filename or key, data=f.read(), content_type=f.mimetype or None)
+        for key, f in files.items(multi=True)
+        if key != XML_PART
+    ]
+    with write_transaction(db.session):
+        result = ingest_submission(
+            xml,
+            incoming,
+            submitter=g.actor,
+            blobs=blob_store(),
+            max_xml_bytes=current_app.config["MAX_SUBMISSION_XML_BYTES"],
+            device_id=request.args.get("deviceID"),
+            user_agent=request.headers.get("User-Agent"),
+        )
+        text = _receipt(result.outcome, result.version.instance_name, result.missing)
+    status = 202 if result.outcome == IngestOutcome.DUPLICATE else 201
+    return responses.message_response(text, status, nature="submit_success")
+
+
+def _receipt(outcome: IngestOutcome, name: str | None, missing: list[str]) -> str:
+    label = f" «{name}»" if name else ""
+    if outcome == IngestOutcome.DUPLICATE:
+        text = f"Phiếu{label} đã được nhận trước đó. (Already received.)"
+    elif outcome == IngestOutcome.EDITED:
+        text = f"Đã nhận bản sửa của phiếu{label}. (Edit received.)"
+    else:
+        text = f"Đã nhận phiếu{label}. (Submission received.)"
+    if missing:
+        text += (
+            f" Còn thiếu {len(missing)} tệp: {', '.join(missing)}. "
+            f"({len(missing)} file(s) still missing.)"
+        )
+    return text

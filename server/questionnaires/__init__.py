@@ -1,0 +1,1 @@
+"""Questionnaires: XLSForm sources compiled to XForms, their versions, media and lifecycle."""

@@ -1,0 +1,1 @@
+"""Submissions from ODK Collect: parsing, lossless storage, versions (edits) and attachments."""

@@ -1,0 +1,102 @@
+"""Staff JSON API over submissions (``/api/v1/submissions``).
+
+Authenticated with the same HTTP schemes as devices (Digest, or Basic over https) until the
+staff web login exists.  A commune officer sees only their commune; a province administrator
+their province.  Pagination is by id (keyset), so deep pages cost the same as the first.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from server.accounts.httpauth import AuthStatus, authenticate, challenge_headers
+from server.accounts.models import Role
+from server.errors import AppError
+from server.extensions import db
+from server.geography.models import Commune, Village
+from server.questionnaires.models import Form
+from server.submissions.models import Submission, SubmissionVersion
+from server.submissions.schemas import SubmissionDetailOut, SubmissionOut, SubmissionQuery
+
+bp = Blueprint("submissions_api", __name__, url_prefix="/api/v1/submissions")
+
+
+@bp.before_request
+def _authenticate():
+    result = authenticate(request)
+    if result.status != AuthStatus.OK:
+        response = jsonify(
+            {"code": "auth.required", "message": "Cần đăng nhập.", "message_en": "Log in first."}
+        )
+        response.status_code = 401
+        for name, value in challenge_headers(request, stale=result.status == AuthStatus.STALE):
+            response.headers.add(name, value)
+        return response
+    if result.user.role not in (Role.ADMIN, Role.OFFICER):
+        raise AppError(
+            "auth.forbidden", 403, "Tài khoản không có quyền xem phiếu.", "Not allowed."
+        )
+    g.actor = result.user
+    return None
+
+
+def _in_scope():
+    """The condition limiting submissions to the actor's commune or province."""
+    actor = g.actor
+    if actor.role == Role.OFFICER:
+        return Submission.commune_id == actor.commune_id
+    return Submission.commune_id.in_(
+        select(Commune.id).where(Commune.province_id == actor.province_id)
+    )
+
+
+@bp.get("")
+def list_submissions():
+    try:
+        args = SubmissionQuery().load(request.args)
+    except ValidationError as exc:
+        raise AppError(
+            "request.invalid", 400, "Tham số không hợp lệ.", "Invalid parameters.", exc.messages
+        ) from None
+    query = (
+        select(Submission)
+        .where(_in_scope(), Submission.id > args["after_id"])
+        .order_by(Submission.id)
+        .limit(args["limit"])
+    )
+    if "form_id" in args:
+        query = query.join(Form).where(Form.xml_form_id == args["form_id"])
+    if "village" in args:
+        query = query.join(Village, Submission.village_id == Village.id).where(
+            Village.code == args["village"]
+        )
+    if "review_state" in args:
+        query = query.where(Submission.review_state == args["review_state"])
+    if "missing_attachments" in args:
+        current = select(SubmissionVersion.submission_id).where(
+            SubmissionVersion.current.is_(True),
+            SubmissionVersion.attachments_present < SubmissionVersion.attachments_expected,
+        )
+        condition = Submission.id.in_(current)
+        query = query.where(condition if args["missing_attachments"] else ~condition)
+    items = list(db.session.scalars(query))
+    return jsonify(
+        {
+            "items": SubmissionOut(many=True).dump(items),
+            "next_after_id": items[-1].id if len(items) == args["limit"] else None,
+        }
+    )
+
+
+@bp.get("/<int:submission_id>")
+def get_submission(submission_id: int):
+    submission = db.session.scalar(
+        select(Submission).where(Submission.id == submission_id, _in_scope())
+    )
+    if submission is None:
+        raise AppError(
+            "submission.not_found", 404, "Không tìm thấy phiếu.", "Submission not found."
+        )
+    return jsonify(SubmissionDetailOut().dump(submission))

@@ -1,0 +1,372 @@
+"""Ingesting submissions without ever losing or duplicating one.
+
+The decision table follows ODK Central (``../shared/openrosa/protocol.md`` §2.3):
+
+======================================  ===================================================
+incoming                                outcome
+======================================  ===================================================
+new instanceID                          create submission + version, expected attachments
+same instanceID, byte-identical XML     attach any newly arrived files (split upload or retry)
+same instanceID, different XML          409 ``submission.conflict``
+``deprecatedID`` of the current version new version (an edit from Collect), files carried over
+``deprecatedID`` of an old version      409 ``submission.edit_stale``
+``deprecatedID`` unknown                404 ``submission.edit_unknown``
+======================================  ===================================================
+
+Files are written to the blob store (atomically) before the database rows that point at them;
+the caller commits the transaction and only then answers the phone.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import mimetypes
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from server.accounts.models import Role, User
+from server.blobs import BlobStore
+from server.db import utcnow
+from server.errors import AppError
+from server.extensions import db
+from server.geography.models import Village
+from server.questionnaires.models import FormState, FormVersion
+from server.questionnaires.services import can_fill, get_form
+from server.submissions.models import (
+    Submission,
+    SubmissionAttachment,
+    SubmissionVersion,
+    SubmissionXml,
+)
+from server.submissions.parsing import (
+    ParsedSubmission,
+    extract_fields,
+    field_schema_path,
+    parse_submission,
+)
+
+# The field whose value, if it matches a village code of the reviewer's commune, says which
+# village the household belongs to.
+VILLAGE_FIELD = "village"
+
+
+class IngestOutcome(enum.StrEnum):
+    CREATED = "created"
+    EDITED = "edited"
+    ATTACHMENTS_ADDED = "attachments_added"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingFile:
+    name: str
+    data: bytes
+    content_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    outcome: IngestOutcome
+    version: SubmissionVersion
+
+    @property
+    def missing(self) -> list[str]:
+        return self.version.missing_attachments
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    raw: bytes
+    parsed: ParsedSubmission
+    form_version: FormVersion
+    fields: dict[str, str]
+    referenced: tuple[str, ...]
+    xml_sha256: str
+    village: Village | None
+
+
+def ingest_submission(
+    xml: bytes,
+    files: list[IncomingFile],
+    *,
+    submitter: User,
+    blobs: BlobStore,
+    max_xml_bytes: int,
+    device_id: str | None = None,
+    user_agent: str | None = None,
+) -> IngestResult:
+    """Store one POST of a submission (possibly one part of a split upload).
+
+    Must run inside a write transaction; flushes, never commits.
+
+    :raises AppError: parsing errors (400), ``form.not_found`` (404), ``form.closed`` (409),
+        ``form.version_unknown`` (404), ``form.version_retired`` (409),
+        ``submission.forbidden`` (403), ``submission.wrong_root`` (400), and the conflicts in
+        the module's table.
+    """
+    prepared = _prepare(xml, submitter, max_xml_bytes)
+    wanted = set(prepared.referenced)
+    # Only files the XML names are kept; Collect sends every file in the instance folder.
+    stored = {
+        f.name: (blobs.put(f.data), f.content_type)
+        for f in files
+        if f.name in wanted and f.data
+    }
+
+    parsed = prepared.parsed
+    form_id = prepared.form_version.form_id
+    existing = _version_by_instance_id(form_id, parsed.instance_id)
+    if existing is None:
+        try:
+            with db.session.begin_nested():
+                if parsed.deprecated_id:
+                    version = _create_edit(prepared, submitter, device_id, user_agent)
+                    outcome = IngestOutcome.EDITED
+                else:
+                    version = _create_new(prepared, submitter, device_id, user_agent)
+                    outcome = IngestOutcome.CREATED
+                _attach(version, stored)
+            return IngestResult(outcome, version)
+        except IntegrityError:
+            # Another request stored the same instanceID between our check and our insert
+            # (concurrent retries from a phone on a bad network); treat this one as a resend.
+            existing = _version_by_instance_id(form_id, parsed.instance_id)
+            if existing is None:
+                raise
+    if existing.xml_sha256 != prepared.xml_sha256:
+        raise AppError(
+            "submission.conflict",
+            409,
+            "Đã có một phiếu với cùng instanceID nhưng nội dung khác. Muốn gửi thêm tệp đính kèm "
+            "thì phải gửi lại đúng tệp XML cũ; muốn sửa phiếu thì hãy sửa trên ODK Collect.",
+            "A submission already exists with this instanceID but different XML. To add files, "
+            "resend the identical XML; to change answers, edit the submission in Collect.",
+            {"instance_id": parsed.instance_id},
+        )
+    added = _attach(existing, stored)
+    return IngestResult(
+        IngestOutcome.ATTACHMENTS_ADDED if added else IngestOutcome.DUPLICATE, existing
+    )
+
+
+def _prepare(xml: bytes, submitter: User, max_xml_bytes: int) -> _Prepared:
+    parsed = parse_submission(xml, max_bytes=max_xml_bytes)
+    form = get_form(parsed.xml_form_id)
+    if form is None:
+        raise AppError(
+            "form.not_found",
+            404,
+            f"Máy chủ không có biểu mẫu '{parsed.xml_form_id}'.",
+            f"There is no form '{parsed.xml_form_id}' on this server.",
+        )
+    if submitter.role != Role.REVIEWER or submitter.commune_id is None or not can_fill(
+        submitter, form
+    ):
+        raise AppError(
+            "submission.forbidden",
+            403,
+            f"Tài khoản {submitter.username} không được gửi phiếu '{form.title}'.",
+            f"Account {submitter.username} may not submit '{form.title}'.",
+        )
+    if form.state == FormState.CLOSED:
+        raise AppError(
+            "form.closed",
+            409,
+            f"Biểu mẫu '{form.title}' đã đóng, không nhận phiếu mới.",
+            f"The form '{form.title}' is closed and accepts no submissions.",
+        )
+    form_version = db.session.scalar(
+        select(FormVersion).where(
+            FormVersion.form_id == form.id, FormVersion.version == parsed.version
+        )
+    )
+    if form_version is None:
+        raise AppError(
+            "form.version_unknown",
+            404,
+            f"Máy chủ không có phiên bản '{parsed.version}' của biểu mẫu '{form.title}'. "
+            "Hãy tải lại biểu mẫu mới.",
+            f"Version '{parsed.version}' of '{form.title}' does not exist on this server.",
+        )
+    if not form_version.accepting_submissions:
+        raise AppError(
+            "form.version_retired",
+            409,
+            f"Phiên bản '{parsed.version}' của biểu mẫu '{form.title}' không còn được nhận. "
+            "Hãy tải biểu mẫu mới và nhập lại phiếu.",
+            f"Version '{parsed.version}' of '{form.title}' no longer accepts submissions.",
+        )
+    if parsed.root_name != form_version.root_name:
+        raise AppError(
+            "submission.wrong_root",
+            400,
+            f"Phần tử gốc của phiếu là <{parsed.root_name}>, biểu mẫu cần "
+            f"<{form_version.root_name}>.",
+            f"The submission root is <{parsed.root_name}>; the form's is "
+            f"<{form_version.root_name}>.",
+        )
+    fields = extract_fields(parsed.root, frozenset(form_version.repeats))
+    binary = form_version.binary_paths
+    referenced = tuple(
+        dict.fromkeys(
+            value.strip()
+            for key, value in fields.items()
+            if value.strip() and field_schema_path(parsed.root_name, key) in binary
+        )
+    )
+    return _Prepared(
+        raw=xml,
+        parsed=parsed,
+        form_version=form_version,
+        fields=fields,
+        referenced=referenced,
+        xml_sha256=hashlib.sha256(xml).hexdigest(),
+        village=_village_of(fields, submitter),
+    )
+
+
+def _village_of(fields: dict[str, str], submitter: User) -> Village | None:
+    """The village a submission is about, within the submitter's scope.
+
+    :raises AppError: ``submission.village_scope`` (403) when the reviewer is limited to some
+        villages and the household is in another.
+    """
+    allowed = list(submitter.villages)
+    code = next(
+        (v.strip() for k, v in fields.items()
+         if k.rsplit("/", 1)[-1] == VILLAGE_FIELD and "[" not in k and v.strip()),
+        None,
+    )
+    village = None
+    if code is not None:
+        village = db.session.scalar(
+            select(Village).where(Village.commune_id == submitter.commune_id, Village.code == code)
+        )
+    if village is None and len(allowed) == 1:
+        return allowed[0]
+    if village is not None and allowed and village not in allowed:
+        raise AppError(
+            "submission.village_scope",
+            403,
+            f"Tài khoản {submitter.username} không được giao rà soát thôn {village.name}.",
+            f"Account {submitter.username} is not assigned to village {village.name}.",
+        )
+    return village
+
+
+def _version_by_instance_id(form_id: int, instance_id: str) -> SubmissionVersion | None:
+    return db.session.scalar(
+        select(SubmissionVersion).where(
+            SubmissionVersion.form_id == form_id, SubmissionVersion.instance_id == instance_id
+        )
+    )
+
+
+def _new_version(
+    prepared: _Prepared, submission: Submission, submitter: User, device_id, user_agent, xml
+) -> SubmissionVersion:
+    parsed = prepared.parsed
+    version = SubmissionVersion(
+        submission=submission,
+        form_id=prepared.form_version.form_id,
+        form_version_id=prepared.form_version.id,
+        instance_id=parsed.instance_id,
+        deprecated_id=parsed.deprecated_id,
+        instance_name=parsed.instance_name,
+        xml_sha256=prepared.xml_sha256,
+        fields=prepared.fields,
+        current=True,
+        submitter_id=submitter.id,
+        device_id=(device_id or None) and device_id[:255],
+        user_agent=(user_agent or None) and user_agent[:500],
+        attachments_expected=len(prepared.referenced),
+        attachments_present=0,
+    )
+    db.session.add(version)
+    db.session.flush()
+    db.session.add(SubmissionXml(version_id=version.id, xml=xml))
+    for name in prepared.referenced:
+        db.session.add(SubmissionAttachment(version=version, name=name))
+    db.session.flush()
+    return version
+
+
+def _create_new(prepared: _Prepared, submitter: User, device_id, user_agent) -> SubmissionVersion:
+    submission = Submission(
+        form_id=prepared.form_version.form_id,
+        instance_id=prepared.parsed.instance_id,
+        commune_id=submitter.commune_id,
+        village=prepared.village,
+        submitter_id=submitter.id,
+        review_state="received",
+    )
+    db.session.add(submission)
+    db.session.flush()
+    return _new_version(
+        prepared, submission, submitter, device_id, user_agent, prepared.raw
+    )
+
+
+def _create_edit(prepared: _Prepared, submitter: User, device_id, user_agent) -> SubmissionVersion:
+    parsed = prepared.parsed
+    old = _version_by_instance_id(prepared.form_version.form_id, parsed.deprecated_id or "")
+    if old is None:
+        raise AppError(
+            "submission.edit_unknown",
+            404,
+            f"Không tìm thấy phiếu gốc ({parsed.deprecated_id}) của bản sửa này.",
+            f"The submission being edited ({parsed.deprecated_id}) does not exist.",
+        )
+    if not old.current:
+        raise AppError(
+            "submission.edit_stale",
+            409,
+            "Bản phiếu anh/chị sửa đã cũ: phiếu này đã được sửa sau đó. Hãy tải bản mới nhất.",
+            "The copy you edited is out of date: the submission was edited since.",
+        )
+    submission = old.submission
+    old.current = False
+    version = _new_version(
+        prepared, submission, submitter, device_id, user_agent, prepared.raw
+    )
+    # Files the edit still names but did not resend are the same files as before.
+    previous = {a.name: a for a in old.attachments if a.blob_sha256}
+    for attachment in version.attachments:
+        carried = previous.get(attachment.name)
+        if carried is not None:
+            attachment.blob_sha256 = carried.blob_sha256
+            attachment.size = carried.size
+            attachment.content_type = carried.content_type
+            attachment.received_at = carried.received_at
+    version.attachments_present = sum(1 for a in version.attachments if a.blob_sha256)
+    submission.review_state = "edited"
+    submission.updated_at = utcnow()
+    db.session.flush()
+    return version
+
+
+def _attach(version: SubmissionVersion, stored: dict) -> bool:
+    """Record arrived files on ``version``; True if any was new."""
+    added = False
+    for attachment in version.attachments:
+        if attachment.blob_sha256 is not None or attachment.name not in stored:
+            continue
+        blob, content_type = stored[attachment.name]
+        attachment.blob_sha256 = blob.sha256
+        attachment.size = blob.size
+        attachment.content_type = (
+            content_type or mimetypes.guess_type(attachment.name)[0] or "application/octet-stream"
+        )
+        attachment.received_at = utcnow()
+        added = True
+    if added:
+        version.attachments_present = sum(1 for a in version.attachments if a.blob_sha256)
+        db.session.flush()
+    return added
+
+
+def submission_xml(version: SubmissionVersion) -> bytes:
+    return db.session.get(SubmissionXml, version.id).xml
