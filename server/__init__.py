@@ -22,7 +22,9 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     Configuration comes from :class:`server.config.Defaults`, then ``RASOAT_*`` environment
     variables, then ``config_overrides`` (tests).
     """
-    instance_path = os.environ.get("RASOAT_INSTANCE_PATH")
+    instance_path = (config_overrides or {}).get("INSTANCE_PATH") or os.environ.get(
+        "RASOAT_INSTANCE_PATH"
+    )
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.from_object(Defaults)
     app.config.from_prefixed_env("RASOAT")
