@@ -22,6 +22,7 @@ XHTML_NS = "http://www.w3.org/1999/xhtml"
 _NS = {"xf": XFORMS_NS, "h": XHTML_NS}
 
 _MEDIA_REF = re.compile(r"jr://(?:images|audio|video|file|file-csv)/([^\s\"'<>]+)")
+_WHOLE_MEDIA_REF = re.compile(r"jr://(?:images|audio|video|file|file-csv)/([^\"'<>]+)")
 _SEARCH_APPEARANCE = re.compile(r"search\(\s*'([^']+)'")
 
 
@@ -97,7 +98,11 @@ def inspect_xform(data: bytes, *, max_bytes: int = 20_000_000) -> XFormInfo:
     media: set[str] = set()
     for element in root.iter(etree.Element):
         for value in [element.text or "", *element.attrib.values()]:
-            media.update(m.rsplit("/", 1)[-1] for m in _MEDIA_REF.findall(value))
+            whole = _WHOLE_MEDIA_REF.fullmatch(value.strip())
+            if whole:  # an itext value or src that is exactly one reference may hold spaces
+                media.add(whole.group(1).rsplit("/", 1)[-1])
+            else:
+                media.update(m.rsplit("/", 1)[-1] for m in _MEDIA_REF.findall(value))
         appearance = element.get("appearance") or ""
         media.update(f"{name}.csv" for name in _SEARCH_APPEARANCE.findall(appearance))
         if local_name(element) in ("select1", "select") and element.get("query"):
