@@ -231,25 +231,30 @@ class LiveServer:
     url: str
     port: int
     env: dict
+    log_path: Path
     process: subprocess.Popen | None = None
 
     def start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "2", "--timeout", "120", "--graceful-timeout", "2", "wsgi:app"],
-            cwd=REPO, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+             "--workers", "2", "--timeout", "120", "--graceful-timeout", "2",
+             "--error-logfile", str(self.log_path), "--capture-output", "wsgi:app"],
+            cwd=REPO, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,  # its own process group, so kill() reaches the workers
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.process.stderr.read().decode()}")
+                raise RuntimeError(f"gunicorn exited: {self.log()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                     return
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("gunicorn did not start within 30 s")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def kill(self) -> None:
         """SIGKILL the master and its workers, as a power cut or OOM kill would."""
@@ -262,6 +267,16 @@ class LiveServer:
         self.process.kill()
         self.process.wait(10)
         self.process = None
+        # Workers die a moment after the master is reaped; until then they still hold the
+        # listening socket and would accept (then reset) the next connection.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    time.sleep(0.05)
+            except OSError:
+                return
+        raise RuntimeError("killed gunicorn still holds its port")
 
     def stop(self) -> None:
         if self.process is None:
@@ -275,7 +290,7 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server_factory(app, instance_path):
+def live_server_factory(app, instance_path, tmp_path):
     """Start gunicorn serving ``app``'s database and instance folder (secret key, blobs);
     keyword arguments become ``RASOAT_*`` settings of that server."""
     servers = []
@@ -288,7 +303,8 @@ def live_server_factory(app, instance_path):
             "RASOAT_INSTANCE_PATH": str(instance_path),
             **{f"RASOAT_{k}": str(v) for k, v in (FAST_HASHING | settings).items()},
         }
-        server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, env=env)
+        server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, env=env,
+                            log_path=tmp_path / f"gunicorn-{port}.log")
         servers.append(server)
         server.start()
         return server
@@ -296,6 +312,7 @@ def live_server_factory(app, instance_path):
     yield start
     for server in servers:
         server.stop()
+        print(f"--- gunicorn log {server.port} ---\n{server.log()}")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, g, request, send_file
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from server.accounts.httpauth import AuthStatus, authenticate, challenge_headers
 from server.accounts.services import user_for_token
@@ -88,6 +88,21 @@ def _protocol_headers(response: Response) -> Response:
 @bp.errorhandler(AppError)
 def _app_error(error: AppError):
     return responses.error_response(error)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(error: Exception):
+    if isinstance(error, HTTPException):
+        return responses.message_response(
+            f"{error.name} ({error.code})", error.code or 500, nature="error"
+        )
+    current_app.logger.exception("OpenRosa request failed")
+    return responses.message_response(
+        "Máy chủ gặp lỗi, phiếu CHƯA được lưu; ODK Collect sẽ gửi lại sau. "
+        "(Server error: the submission was not saved; Collect will retry.)",
+        500,
+        nature="error",
+    )
 
 
 @bp.errorhandler(RequestEntityTooLarge)

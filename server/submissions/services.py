@@ -275,7 +275,7 @@ def _new_version(
         form_version_id=prepared.form_version.id,
         instance_id=parsed.instance_id,
         deprecated_id=parsed.deprecated_id,
-        instance_name=parsed.instance_name,
+        instance_name=(parsed.instance_name or None) and parsed.instance_name[:500],
         xml_sha256=prepared.xml_sha256,
         fields=prepared.fields,
         current=True,
