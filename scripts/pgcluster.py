@@ -64,13 +64,29 @@ class PgCluster:
             os.chown(base, user.pw_uid, user.pw_gid)
         cluster = cls(data_dir=data_dir, port=free_port(), bin_dir=bin_dir, run_as=run_as)
         cluster._run(
-            "initdb", "-D", str(data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-            "--locale=C.UTF-8", "--no-sync",
+            "initdb",
+            "-D",
+            str(data_dir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
         )
         # fsync off and small shared buffers: a test cluster's data is thrown away anyway.
         cluster._run(
-            "pg_ctl", "-D", str(data_dir), "-w", "-t", "60", "-l", str(base / "server.log"),
-            "-o", f"-h 127.0.0.1 -p {cluster.port} -k {base} -F -c max_connections=200",
+            "pg_ctl",
+            "-D",
+            str(data_dir),
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(base / "server.log"),
+            "-o",
+            f"-h 127.0.0.1 -p {cluster.port} -k {base} -F -c max_connections=200",
             "start",
         )
         return cluster

@@ -74,7 +74,6 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-
 def blob_store() -> BlobStore:
     """The application's blob store (configured in :func:`server.create_app`)."""
     from flask import current_app

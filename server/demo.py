@@ -79,7 +79,9 @@ def seed_demo() -> dict:
 
 
 @demo_cli.command("setup")
-@click.option("--url", "server_url", required=True, help="Base URL phones use, e.g. http://192.168.1.5:8000")
+@click.option(
+    "--url", "server_url", required=True, help="Base URL phones use, e.g. http://192.168.1.5:8000"
+)
 def setup(server_url: str) -> None:
     """Seed the demo (once) and print how to connect ODK Collect."""
     credentials = seed_demo()

@@ -61,6 +61,8 @@ def register_error_writers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
         return (
-            jsonify({"code": f"http.{error.code}", "message": error.name, "message_en": error.name}),
+            jsonify(
+                {"code": f"http.{error.code}", "message": error.name, "message_en": error.name}
+            ),
             error.code or 500,
         )

@@ -45,9 +45,7 @@ def parse_xml(data: bytes, *, max_bytes: int, what: str = "XML") -> etree._Eleme
             f"The {what} is too large ({len(data):,} bytes, at most {max_bytes:,}).",
         )
     if not data.strip():
-        raise XmlRejected(
-            "xml.malformed", 400, f"Tệp {what} trống.", f"The {what} is empty."
-        )
+        raise XmlRejected("xml.malformed", 400, f"Tệp {what} trống.", f"The {what} is empty.")
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:

@@ -57,7 +57,9 @@ Part = tuple[str, str | None, bytes, str | None]
 
 
 class Transport(Protocol):
-    def send(self, method: str, url: str, headers: dict[str, str], parts: list[Part] | None) -> Reply: ...
+    def send(
+        self, method: str, url: str, headers: dict[str, str], parts: list[Part] | None
+    ) -> Reply: ...
 
 
 class FlaskTransport:
@@ -172,8 +174,14 @@ class CollectClient:
         ha2 = _md5(f"{method}:{uri}")
         response = _md5(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
         fields = {
-            "username": self.username, "realm": realm, "nonce": nonce, "uri": uri,
-            "response": response, "qop": "auth", "nc": nc, "cnonce": cnonce,
+            "username": self.username,
+            "realm": realm,
+            "nonce": nonce,
+            "uri": uri,
+            "response": response,
+            "qop": "auth",
+            "nc": nc,
+            "cnonce": cnonce,
             "algorithm": "MD5",
         }
         if "opaque" in challenge:
@@ -198,14 +206,18 @@ class CollectClient:
             raise CollectError("form list root", reply)
         entries = []
         for xform in root.findall(f"{{{XFORMS_LIST_NS}}}xform"):
+
             def text(name: str, node=xform) -> str | None:
                 found = node.find(f"{{{XFORMS_LIST_NS}}}{name}")
                 return found.text if found is not None else None
 
             entries.append(
                 FormEntry(
-                    form_id=text("formID"), name=text("name"), version=text("version"),
-                    hash=text("hash"), download_url=text("downloadUrl"),
+                    form_id=text("formID"),
+                    name=text("name"),
+                    version=text("version"),
+                    hash=text("hash"),
+                    download_url=text("downloadUrl"),
                     manifest_url=text("manifestUrl"),
                 )
             )
@@ -236,9 +248,10 @@ class CollectClient:
             if not re.fullmatch(r"md5:[0-9a-f]{32}", values["hash"]):
                 raise CollectError("media hash format", reply)
             # Collect turns the URL into a java.net.URI: spaces and the like must be encoded.
-            if re.search(r"[\s\"<>{}|\\^`]", values["downloadUrl"]) or not values[
-                "downloadUrl"
-            ].isascii():
+            if (
+                re.search(r"[\s\"<>{}|\\^`]", values["downloadUrl"])
+                or not values["downloadUrl"].isascii()
+            ):
                 raise CollectError("media URL is not percent-encoded", reply)
             files.append(MediaFile(values["filename"], values["hash"], values["downloadUrl"]))
         return files
@@ -251,8 +264,13 @@ class CollectClient:
             raise CollectError("media hash does not match the downloaded bytes", reply)
         return reply.body
 
-    def submit(self, xml: bytes, files: dict[str, bytes] | None = None, *,
-               instance_file_name: str = "instance.xml") -> list[Reply]:
+    def submit(
+        self,
+        xml: bytes,
+        files: dict[str, bytes] | None = None,
+        *,
+        instance_file_name: str = "instance.xml",
+    ) -> list[Reply]:
         """Send one finalized instance as Collect does; returns every POST's reply."""
         url = f"{self.server_url.rstrip('/')}/submission"
         head = self.request("HEAD", url)

@@ -150,43 +150,86 @@ def seed(app) -> Seeded:
     password = "matkhau-123"
     with app.app_context(), write_transaction(db.session):
         province = Province(code="P1", name="Tỉnh Thử")
-        first = Commune(province=province, code="X1", name="Xã Một", region="tay_nguyen",
-                        area_type=AreaType.RURAL)
-        second = Commune(province=province, code="X2", name="Xã Hai", region="tay_nguyen",
-                         area_type=AreaType.URBAN)
+        first = Commune(
+            province=province,
+            code="X1",
+            name="Xã Một",
+            region="tay_nguyen",
+            area_type=AreaType.RURAL,
+        )
+        second = Commune(
+            province=province,
+            code="X2",
+            name="Xã Hai",
+            region="tay_nguyen",
+            area_type=AreaType.URBAN,
+        )
         for code, name in [("T01", "Thôn Một"), ("T02", "Thôn Hai"), ("T03", "Làng Ba")]:
             first.villages.append(Village(code=code, name=name))
         second.villages.append(Village(code="T01", name="Tổ dân phố 1"))
         db.session.add(province)
         db.session.flush()
-        reviewer = create_user(username="rsv1", display_name="Rà soát viên Một",
-                               role=Role.REVIEWER, password="rsv1-pass-xyz", commune=first)
-        create_user(username="rsv.t02", display_name="Rà soát viên thôn Hai",
-                    role=Role.REVIEWER, password=password, commune=first,
-                    villages=[v for v in first.villages if v.code == "T02"])
-        create_user(username="rsv2", display_name="Rà soát viên xã Hai", role=Role.REVIEWER,
-                    password=password, commune=second)
-        create_user(username="canbo1", display_name="Cán bộ xã Một", role=Role.OFFICER,
-                    password=password, commune=first)
-        admin = create_user(username="admin1", display_name="Quản trị", role=Role.ADMIN,
-                            password=password)
+        reviewer = create_user(
+            username="rsv1",
+            display_name="Rà soát viên Một",
+            role=Role.REVIEWER,
+            password="rsv1-pass-xyz",
+            commune=first,
+        )
+        create_user(
+            username="rsv.t02",
+            display_name="Rà soát viên thôn Hai",
+            role=Role.REVIEWER,
+            password=password,
+            commune=first,
+            villages=[v for v in first.villages if v.code == "T02"],
+        )
+        create_user(
+            username="rsv2",
+            display_name="Rà soát viên xã Hai",
+            role=Role.REVIEWER,
+            password=password,
+            commune=second,
+        )
+        create_user(
+            username="canbo1",
+            display_name="Cán bộ xã Một",
+            role=Role.OFFICER,
+            password=password,
+            commune=first,
+        )
+        admin = create_user(
+            username="admin1", display_name="Quản trị", role=Role.ADMIN, password=password
+        )
         admin.province = province
         token = issue_device_token(reviewer, "test phone").token
         source = next(s for s in load_sources() if s.name == "rasoat_demo")
         version = publish_form_version(
-            source.compiled_path.read_bytes(), blobs=blob_store(), media=source.media,
+            source.compiled_path.read_bytes(),
+            blobs=blob_store(),
+            media=source.media,
             xlsx=source.xlsx,
         )
         assign_form(version.form, first)
         other = publish_form_version(OTHER_FORM, blobs=blob_store())
         assign_form(other.form, second)
         form_id, form_version, other_id = (
-            version.form.xml_form_id, version.version, other.form.xml_form_id,
+            version.form.xml_form_id,
+            version.version,
+            other.form.xml_form_id,
         )
     return Seeded(
-        reviewer="rsv1", reviewer_password="rsv1-pass-xyz", reviewer_token=token,
-        village_reviewer="rsv.t02", other_reviewer="rsv2", officer="canbo1", admin="admin1",
-        password=password, form_id=form_id, form_version=form_version, other_form_id=other_id,
+        reviewer="rsv1",
+        reviewer_password="rsv1-pass-xyz",
+        reviewer_token=token,
+        village_reviewer="rsv.t02",
+        other_reviewer="rsv2",
+        officer="canbo1",
+        admin="admin1",
+        password=password,
+        form_id=form_id,
+        form_version=form_version,
+        other_form_id=other_id,
     )
 
 
@@ -236,10 +279,27 @@ class LiveServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "2", "--timeout", "120", "--graceful-timeout", "2",
-             "--error-logfile", str(self.log_path), "--capture-output", "wsgi:app"],
-            cwd=REPO, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "2",
+                "--timeout",
+                "120",
+                "--graceful-timeout",
+                "2",
+                "--error-logfile",
+                str(self.log_path),
+                "--capture-output",
+                "wsgi:app",
+            ],
+            cwd=REPO,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             start_new_session=True,  # its own process group, so kill() reaches the workers
         )
         deadline = time.monotonic() + 30
@@ -303,8 +363,12 @@ def live_server_factory(app, instance_path, tmp_path):
             "RASOAT_INSTANCE_PATH": str(instance_path),
             **{f"RASOAT_{k}": str(v) for k, v in (FAST_HASHING | settings).items()},
         }
-        server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, env=env,
-                            log_path=tmp_path / f"gunicorn-{port}.log")
+        server = LiveServer(
+            url=f"http://127.0.0.1:{port}",
+            port=port,
+            env=env,
+            log_path=tmp_path / f"gunicorn-{port}.log",
+        )
         servers.append(server)
         server.start()
         return server

@@ -111,7 +111,7 @@ def _md5(text: str) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
-def _check_digest(request: Request, params: dict[str, str]) -> AuthResult:
+def _check_digest(request: Request, params: dict[str, str]) -> AuthResult:  # noqa: PLR0911
     username = params.get("username", "")
     nonce = params.get("nonce", "")
     uri = params.get("uri", "")
@@ -133,9 +133,8 @@ def _check_digest(request: Request, params: dict[str, str]) -> AuthResult:
         return AuthResult(AuthStatus.INVALID)
     ha2 = _md5(f"{request.method}:{uri}")
     if qop == "auth":
-        expected = _md5(
-            f"{user.digest_ha1}:{nonce}:{params.get('nc', '')}:{params.get('cnonce', '')}:auth:{ha2}"
-        )
+        nc, cnonce = params.get("nc", ""), params.get("cnonce", "")
+        expected = _md5(f"{user.digest_ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
     elif qop is None:
         expected = _md5(f"{user.digest_ha1}:{nonce}:{ha2}")
     else:

@@ -42,14 +42,18 @@ class User(Base):
 
     province: Mapped[Province | None] = relationship()
     commune: Mapped[Commune | None] = relationship()
-    villages: Mapped[list[Village]] = relationship(secondary="user_villages", order_by="Village.code")
+    villages: Mapped[list[Village]] = relationship(
+        secondary="user_villages", order_by="Village.code"
+    )
     device_tokens: Mapped[list[DeviceToken]] = relationship(back_populates="user")
 
 
 class UserVillage(Base):
     __tablename__ = "user_villages"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), primary_key=True)
 
 

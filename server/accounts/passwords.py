@@ -26,9 +26,7 @@ def verify_password(ph: PasswordHasher, password_hash: str, password: str) -> bo
 
 def digest_ha1(username: str, realm: str, password: str) -> str:
     """HA1 of RFC 2617 Digest (MD5 is what Collect's okhttp-digest speaks)."""
-    return hashlib.md5(
-        f"{username}:{realm}:{password}".encode(), usedforsecurity=False
-    ).hexdigest()
+    return hashlib.md5(f"{username}:{realm}:{password}".encode(), usedforsecurity=False).hexdigest()
 
 
 def constant_time_equal(a: str, b: str) -> bool:

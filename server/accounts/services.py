@@ -63,7 +63,10 @@ def create_user(
     _validate_password(password)
     if role in (Role.OFFICER, Role.REVIEWER) and commune is None:
         raise AppError(
-            "account.scope", 400, "Tài khoản này phải thuộc một xã.", "This account needs a commune."
+            "account.scope",
+            400,
+            "Tài khoản này phải thuộc một xã.",
+            "This account needs a commune.",
         )
     for village in villages or []:
         if commune is None or village.commune_id != commune.id:

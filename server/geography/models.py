@@ -34,9 +34,7 @@ class Commune(Base):
     name: Mapped[str] = mapped_column(String(200))
     # Code of the income region whose B1 point column applies (e.g. "tay_nguyen").
     region: Mapped[str] = mapped_column(String(50))
-    area_type: Mapped[AreaType] = mapped_column(
-        str_enum(AreaType, 10)
-    )
+    area_type: Mapped[AreaType] = mapped_column(str_enum(AreaType, 10))
 
     province: Mapped[Province] = relationship(back_populates="communes")
     villages: Mapped[list[Village]] = relationship(
@@ -53,9 +51,7 @@ class Village(Base):
     code: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
     # None: inherit the commune's.
-    area_type: Mapped[AreaType | None] = mapped_column(
-        str_enum(AreaType, 10)
-    )
+    area_type: Mapped[AreaType | None] = mapped_column(str_enum(AreaType, 10))
 
     commune: Mapped[Commune] = relationship(back_populates="villages")
 

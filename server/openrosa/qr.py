@@ -25,7 +25,11 @@ def collect_settings(server_url: str, project_name: str, *, managed: bool = True
         "autosend": "wifi_and_cellular",
         "delete_send": False,
     }
-    return {"general": general, "admin": {"change_server": False}, "project": {"name": project_name}}
+    return {
+        "general": general,
+        "admin": {"change_server": False},
+        "project": {"name": project_name},
+    }
 
 
 def encode_settings(settings: dict) -> str:

@@ -18,7 +18,9 @@ class CompiledForm:
     itemsets: bytes | None
 
 
-def compile_xlsform(source: bytes, *, file_type: str = ".xlsx", validate: bool = False) -> CompiledForm:
+def compile_xlsform(
+    source: bytes, *, file_type: str = ".xlsx", validate: bool = False
+) -> CompiledForm:
     """Compile an XLSForm workbook.
 
     :param source: the workbook bytes (``.xlsx``) or, for tests, markdown text encoded as UTF-8.

@@ -28,9 +28,7 @@ class Form(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     xml_form_id: Mapped[str] = mapped_column(String(200), unique=True)
     title: Mapped[str] = mapped_column(String(500))
-    state: Mapped[FormState] = mapped_column(
-        str_enum(FormState, 10), default=FormState.OPEN
-    )
+    state: Mapped[FormState] = mapped_column(str_enum(FormState, 10), default=FormState.OPEN)
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("form_versions.id", use_alter=True)
     )
@@ -78,7 +76,9 @@ class FormVersion(Base):
 
 
 class FormAttachment(Base):
-    """A media file the form refers to (CSV list, image…); ``blob_sha256`` is None until uploaded."""
+    """A media file the form refers to (CSV list, image…).
+
+    ``blob_sha256`` is None until the file is uploaded."""
 
     __tablename__ = "form_attachments"
     __table_args__ = (UniqueConstraint("form_version_id", "name"),)
@@ -99,5 +99,7 @@ class FormAssignment(Base):
 
     __tablename__ = "form_assignments"
 
-    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id", ondelete="CASCADE"), primary_key=True)
+    form_id: Mapped[int] = mapped_column(
+        ForeignKey("forms.id", ondelete="CASCADE"), primary_key=True
+    )
     commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id"), primary_key=True)

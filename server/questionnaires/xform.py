@@ -60,9 +60,7 @@ def inspect_xform(data: bytes, *, max_bytes: int = 20_000_000) -> XFormInfo:
     primary = next((i for i in model.findall("xf:instance", _NS) if i.get("id") is None), None)
     data_root = None if primary is None else next(iter(primary.iterchildren(etree.Element)), None)
     if data_root is None:
-        raise _invalid(
-            "Biểu mẫu không có instance chính.", "The XForm has no primary instance."
-        )
+        raise _invalid("Biểu mẫu không có instance chính.", "The XForm has no primary instance.")
     xml_form_id = data_root.get("id") or ""
     if not xml_form_id:
         raise _invalid(
@@ -91,9 +89,15 @@ def inspect_xform(data: bytes, *, max_bytes: int = 20_000_000) -> XFormInfo:
         fields.append(FieldInfo(path, bind_types.get(path, "string")))
 
     body = root.find("h:body", _NS)
-    repeats = tuple(
-        sorted({r.get("nodeset") for r in body.iter(f"{{{XFORMS_NS}}}repeat") if r.get("nodeset")})
-    ) if body is not None else ()
+    repeats = (
+        tuple(
+            sorted(
+                {r.get("nodeset") for r in body.iter(f"{{{XFORMS_NS}}}repeat") if r.get("nodeset")}
+            )
+        )
+        if body is not None
+        else ()
+    )
 
     media: set[str] = set()
     for element in root.iter(etree.Element):

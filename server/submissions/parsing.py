@@ -113,8 +113,7 @@ def extract_fields(root: etree._Element, repeats: frozenset[str]) -> dict[str, s
 
     def walk(element: etree._Element, key: str, schema_path: str) -> None:
         children = [
-            c for c in element
-            if isinstance(c.tag, str) and c.get(f"{{{JR_NS}}}template") is None
+            c for c in element if isinstance(c.tag, str) and c.get(f"{{{JR_NS}}}template") is None
         ]
         if not children:
             if key:

@@ -35,9 +35,7 @@ def _authenticate():
             response.headers.add(name, value)
         return response
     if result.user.role not in (Role.ADMIN, Role.OFFICER):
-        raise AppError(
-            "auth.forbidden", 403, "Tài khoản không có quyền xem phiếu.", "Not allowed."
-        )
+        raise AppError("auth.forbidden", 403, "Tài khoản không có quyền xem phiếu.", "Not allowed.")
     g.actor = result.user
     return None
 

@@ -111,9 +111,7 @@ def ingest_submission(
     wanted = set(prepared.referenced)
     # Only files the XML names are kept; Collect sends every file in the instance folder.
     stored = {
-        f.name: (blobs.put(f.data), f.content_type)
-        for f in files
-        if f.name in wanted and f.data
+        f.name: (blobs.put(f.data), f.content_type) for f in files if f.name in wanted and f.data
     }
 
     parsed = prepared.parsed
@@ -162,8 +160,10 @@ def _prepare(xml: bytes, submitter: User, max_xml_bytes: int) -> _Prepared:
             f"Máy chủ không có biểu mẫu '{parsed.xml_form_id}'.",
             f"There is no form '{parsed.xml_form_id}' on this server.",
         )
-    if submitter.role != Role.REVIEWER or submitter.commune_id is None or not can_fill(
-        submitter, form
+    if (
+        submitter.role != Role.REVIEWER
+        or submitter.commune_id is None
+        or not can_fill(submitter, form)
     ):
         raise AppError(
             "submission.forbidden",
@@ -236,8 +236,11 @@ def _village_of(fields: dict[str, str], submitter: User) -> Village | None:
     """
     allowed = list(submitter.villages)
     code = next(
-        (v.strip() for k, v in fields.items()
-         if k.rsplit("/", 1)[-1] == VILLAGE_FIELD and "[" not in k and v.strip()),
+        (
+            v.strip()
+            for k, v in fields.items()
+            if k.rsplit("/", 1)[-1] == VILLAGE_FIELD and "[" not in k and v.strip()
+        ),
         None,
     )
     village = None
@@ -305,9 +308,7 @@ def _create_new(prepared: _Prepared, submitter: User, device_id, user_agent) -> 
     )
     db.session.add(submission)
     db.session.flush()
-    return _new_version(
-        prepared, submission, submitter, device_id, user_agent, prepared.raw
-    )
+    return _new_version(prepared, submission, submitter, device_id, user_agent, prepared.raw)
 
 
 def _create_edit(prepared: _Prepared, submitter: User, device_id, user_agent) -> SubmissionVersion:
@@ -329,9 +330,7 @@ def _create_edit(prepared: _Prepared, submitter: User, device_id, user_agent) ->
         )
     submission = old.submission
     old.current = False
-    version = _new_version(
-        prepared, submission, submitter, device_id, user_agent, prepared.raw
-    )
+    version = _new_version(prepared, submission, submitter, device_id, user_agent, prepared.raw)
     # Files the edit still names but did not resend are the same files as before.
     previous = {a.name: a for a in old.attachments if a.blob_sha256}
     for attachment in version.attachments:

@@ -114,7 +114,7 @@ def _classes_dir(build_root: Path = BUILD_ROOT) -> Path:
         classes = tmp / "classes"
         result = subprocess.run(
             [javac, "-encoding", "UTF-8", "-d", str(classes), "-cp", str(jar), str(src_copy)],
-            capture_output=True,
+            check=False, capture_output=True,
             text=True,
             timeout=TIMEOUT_SECONDS,
         )
@@ -134,9 +134,7 @@ def _classes_dir(build_root: Path = BUILD_ROOT) -> Path:
     return out
 
 
-def check_instance(
-    form_xml: Path, instance_xml: bytes, media_dir: Path | None = None
-) -> str:
+def check_instance(form_xml: Path, instance_xml: bytes, media_dir: Path | None = None) -> str:
     """Validate a submission instance against its XForm with JavaRosa.
 
     Returns the instance's ``meta/instanceID``. Raises ``InstanceInvalid`` when
@@ -163,7 +161,7 @@ def check_instance(
         try:
             result = subprocess.run(
                 cmd,
-                capture_output=True,
+                check=False, capture_output=True,
                 timeout=TIMEOUT_SECONDS,
                 # UTF-8 file names for the JVM even when the caller runs under LANG=C.
                 env={**os.environ, "LC_ALL": "C.UTF-8"},

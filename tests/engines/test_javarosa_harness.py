@@ -249,7 +249,7 @@ def test_concurrent_first_compiles_agree(tmp_path):
     def compile_once() -> None:
         try:
             results.append(_classes_dir(tmp_path))
-        except BaseException as e:  # noqa: BLE001 - reported below
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=compile_once) for _ in range(3)]

@@ -126,7 +126,9 @@ def test_engine_fills_every_question_type(form, photo, tmp_path):
     assert xpath_text(doc, "/data/members[2]/member_age/text()") == "8"
 
     instance_id = xpath_text(doc, "/data/meta/instanceID/text()")
-    assert re.fullmatch(r"uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", instance_id)
+    assert re.fullmatch(
+        r"uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", instance_id
+    )
     assert filled.instance_id == instance_id
 
     assert xpath_text(doc, "/data/photo/text()") == "photo.jpg"

@@ -70,7 +70,9 @@ def ensure_installed() -> None:
         return
     npm = shutil.which("npm")
     if npm is None:
-        raise RuntimeError("npm is not installed: it is needed once to install the ODK Web Forms engine")
+        raise RuntimeError(
+            "npm is not installed: it is needed once to install the ODK Web Forms engine"
+        )
     # Parallel test workers may all find the engine missing; the lock makes
     # one of them install while the others wait (npm ci deletes node_modules
     # first, so two at once would break each other).
@@ -81,6 +83,7 @@ def ensure_installed() -> None:
                 return
             result = subprocess.run(
                 [npm, "ci", "--no-audit", "--no-fund"],
+                check=False,
                 cwd=ENGINE_DIR,
                 capture_output=True,
                 text=True,
@@ -116,34 +119,45 @@ def fill_form(
     out_dir = Path(out_dir).resolve()
     request = {
         "form": str(Path(form_xml).resolve()),
-        "attachments_dir": str(Path(attachments_dir).resolve()) if attachments_dir is not None else None,
+        "attachments_dir": str(Path(attachments_dir).resolve())
+        if attachments_dir is not None
+        else None,
         "out_dir": str(out_dir),
         "preload": preload or {},
         "steps": steps,
     }
     # The request lives outside out_dir so that out_dir holds only what the
     # engine produced.
-    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="webforms-request-", encoding="utf-8") as fh:
+    with tempfile.NamedTemporaryFile(
+        "w", suffix=".json", prefix="webforms-request-", encoding="utf-8"
+    ) as fh:
         json.dump(request, fh, ensure_ascii=False, default=str)  # default=str: Path values in steps
         fh.flush()
         try:
             result = subprocess.run(
                 [node, str(_FILL_SCRIPT), fh.name],
+                check=False,
                 cwd=ENGINE_DIR,
                 capture_output=True,
                 timeout=timeout,
             )
         except subprocess.TimeoutExpired as exc:
             stderr = (exc.stderr or b"").decode("utf-8", "replace")
-            raise RuntimeError(f"ODK Web Forms engine timed out after {timeout}s filling {form_xml}:\n{stderr}") from exc
+            raise RuntimeError(
+                f"ODK Web Forms engine timed out after {timeout}s filling {form_xml}:\n{stderr}"
+            ) from exc
 
     stderr = result.stderr.decode("utf-8", "replace")
     if result.returncode != 0:
-        raise RuntimeError(f"ODK Web Forms engine failed filling {form_xml} (exit {result.returncode}):\n{stderr}")
+        raise RuntimeError(
+            f"ODK Web Forms engine failed filling {form_xml} (exit {result.returncode}):\n{stderr}"
+        )
     try:
         summary = json.loads(result.stdout)
     except json.JSONDecodeError as exc:
-        raise RuntimeError(f"fill.mjs printed no JSON summary:\n{result.stdout!r}\n{stderr}") from exc
+        raise RuntimeError(
+            f"fill.mjs printed no JSON summary:\n{result.stdout!r}\n{stderr}"
+        ) from exc
 
     return FilledInstance(
         xml=Path(summary["instance"]).read_bytes(),

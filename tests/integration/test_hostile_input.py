@@ -43,7 +43,8 @@ def phone(app, seeded):
 
 def _post(phone, xml: bytes):
     return phone.request(
-        "POST", f"{phone.server_url}/submission",
+        "POST",
+        f"{phone.server_url}/submission",
         [("xml_submission_file", "instance.xml", xml, "text/xml")],
     )
 
@@ -59,8 +60,15 @@ def _post(phone, xml: bytes):
         (b"\x00\x01binary", 400, "không phải XML hợp lệ"),
         (b"<data id='rasoat_demo'>" + b"<a>" * 300 + b"</data>", 400, "không phải XML hợp lệ"),
     ],
-    ids=["xxe", "billion-laughs", "external-dtd", "wrong-namespace", "encrypted", "binary",
-         "truncated"],
+    ids=[
+        "xxe",
+        "billion-laughs",
+        "external-dtd",
+        "wrong-namespace",
+        "encrypted",
+        "binary",
+        "truncated",
+    ],
 )
 def test_hostile_submission_is_refused_and_nothing_stored(app, phone, xml, status, phrase):
     reply = _post(phone, xml)

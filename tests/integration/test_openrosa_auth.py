@@ -46,7 +46,9 @@ def test_digest_answers_are_accepted_and_wrong_password_is_refused(app, seeded):
 
 def test_digest_is_stateless_across_requests_without_cookies(app, seeded):
     """Collect sends the next request's Authorization proactively with the same nonce."""
-    phone = CollectClient(FlaskTransport(app), "http://rasoat.test", "rsv1", seeded.reviewer_password)
+    phone = CollectClient(
+        FlaskTransport(app), "http://rasoat.test", "rsv1", seeded.reviewer_password
+    )
     phone.form_list()
     reply = phone.request("GET", "http://rasoat.test/formList")
     assert reply.status == 200
@@ -54,13 +56,17 @@ def test_digest_is_stateless_across_requests_without_cookies(app, seeded):
 
 
 def test_expired_nonce_gets_stale_challenge_and_client_recovers(app, seeded, monkeypatch):
-    phone = CollectClient(FlaskTransport(app), "http://rasoat.test", "rsv1", seeded.reviewer_password)
+    phone = CollectClient(
+        FlaskTransport(app), "http://rasoat.test", "rsv1", seeded.reviewer_password
+    )
     phone.form_list()
     later = time.time() + app.config["DIGEST_NONCE_SECONDS"] + 10
     monkeypatch.setattr(time, "time", lambda: later)
     raw = FlaskTransport(app).send(
-        "GET", "http://rasoat.test/formList",
-        {"Authorization": phone._digest("GET", "http://rasoat.test/formList")}, None,
+        "GET",
+        "http://rasoat.test/formList",
+        {"Authorization": phone._digest("GET", "http://rasoat.test/formList")},
+        None,
     )
     assert raw.status == 401
     assert "stale=true" in raw.headers["WWW-Authenticate"]
@@ -68,11 +74,14 @@ def test_expired_nonce_gets_stale_challenge_and_client_recovers(app, seeded, mon
 
 
 def test_digest_for_another_uri_is_refused(app, seeded):
-    phone = CollectClient(FlaskTransport(app), "http://rasoat.test", "rsv1", seeded.reviewer_password)
+    phone = CollectClient(
+        FlaskTransport(app), "http://rasoat.test", "rsv1", seeded.reviewer_password
+    )
     phone.form_list()
     header = phone._digest("GET", "http://rasoat.test/submission")
-    reply = FlaskTransport(app).send("GET", "http://rasoat.test/formList",
-                                     {"Authorization": header}, None)
+    reply = FlaskTransport(app).send(
+        "GET", "http://rasoat.test/formList", {"Authorization": header}, None
+    )
     assert reply.status == 401
 
 
@@ -88,7 +97,8 @@ def test_basic_behind_tls_proxy_uses_forwarded_proto(make_app, database_url, see
     proxied = make_app(database_url, TRUST_PROXY_HEADERS=1)
     client = proxied.test_client()
     headers = _basic("rsv1", seeded.reviewer_password) | {
-        "X-Forwarded-Proto": "https", "X-Forwarded-Host": "rasoat.tinh.gov.vn",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "rasoat.tinh.gov.vn",
         "X-Forwarded-Prefix": "/ra-soat",
     }
     reply = client.get("/formList", headers=headers)
@@ -104,7 +114,9 @@ def test_external_url_setting_is_used_for_every_emitted_url(make_app, database_u
     assert f"https://rasoat.example.vn/xa/key/{seeded.reviewer_token}/forms/rasoat_demo/" in text
 
 
-@pytest.mark.parametrize("path", ["/formList", "/submission", "/forms/rasoat_demo/versions/2026112301.xml"])
+@pytest.mark.parametrize(
+    "path", ["/formList", "/submission", "/forms/rasoat_demo/versions/2026112301.xml"]
+)
 def test_bad_token_is_403_not_401(client, path):
     reply = client.get(f"/key/{'x' * 43}{path}", headers={"X-OpenRosa-Version": "1.0"})
     assert reply.status_code == 403
@@ -123,8 +135,9 @@ def test_revoked_token_stops_working(app, client, seeded):
 def test_form_list_shows_only_forms_assigned_to_the_reviewers_commune(app, seeded):
     other = CollectClient(FlaskTransport(app), "http://rasoat.test", "rsv2", seeded.password)
     assert [e.form_id for e in other.form_list()] == [seeded.other_form_id]
-    reply = other.request("GET", f"http://rasoat.test/forms/{seeded.form_id}/versions/"
-                                 f"{seeded.form_version}.xml")
+    reply = other.request(
+        "GET", f"http://rasoat.test/forms/{seeded.form_id}/versions/{seeded.form_version}.xml"
+    )
     assert reply.status == 404  # cannot download another commune's form either
 
 
@@ -143,12 +156,15 @@ def test_form_list_tolerates_collect_query_parameters_and_filters_by_form_id(cli
 
 
 def test_head_submission_is_204_with_size_limit(client, seeded):
-    reply = client.head(f"/key/{seeded.reviewer_token}/submission?deviceID=collect:1",
-                        headers={"X-OpenRosa-Version": "1.0"})
+    reply = client.head(
+        f"/key/{seeded.reviewer_token}/submission?deviceID=collect:1",
+        headers={"X-OpenRosa-Version": "1.0"},
+    )
     assert reply.status_code == 204
     assert reply.headers["X-OpenRosa-Accept-Content-Length"] == "20000000"
-    get = client.get(f"/key/{seeded.reviewer_token}/submission",
-                     headers={"X-OpenRosa-Version": "1.0"})
+    get = client.get(
+        f"/key/{seeded.reviewer_token}/submission", headers={"X-OpenRosa-Version": "1.0"}
+    )
     assert get.status_code == 204
 
 
@@ -163,7 +179,7 @@ def test_manifest_lists_media_with_percent_encoded_urls(make_app, database_url, 
         b' xmlns:jr="http://openrosa.org/javarosa"><h:head><h:title>Anh</h:title><model>'
         b'<itext><translation lang="vi"><text id="q:label"><value form="image">'
         + "jr://images/ảnh mẫu.png".encode()
-        + b'</value></text></translation></itext>'
+        + b"</value></text></translation></itext>"
         b'<instance><data id="media_form" version="3"><q/><meta><instanceID/></meta></data>'
         b'</instance><bind nodeset="/data/q" type="string"/></model></h:head><h:body>'
         b'<input ref="/data/q"><label ref="jr:itext(\'q:label\')"/></input></h:body></h:html>'

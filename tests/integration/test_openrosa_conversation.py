@@ -71,9 +71,7 @@ def test_collect_lists_downloads_fills_and_sends_a_form(app, collect, seeded):
 
 
 @pytest.mark.parametrize("transport", ["flask", "gunicorn"])
-def test_collect_split_upload_is_assembled_into_one_submission(
-    request, transport, app, seeded
-):
+def test_collect_split_upload_is_assembled_into_one_submission(request, transport, app, seeded):
     """Collect splits when files exceed the advertised size; every part repeats the XML and all
     but the last carry *isIncomplete*=yes."""
     limit = 6000

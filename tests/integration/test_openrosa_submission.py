@@ -70,7 +70,9 @@ def test_unknown_form_version_is_404_with_update_hint(app, phone):
 def test_retired_form_version_is_409(app, phone, seeded):
     with app.app_context(), write_transaction(db.session):
         form = get_form(seeded.form_id)
-        db.session.scalar(select(FormVersion).where(FormVersion.form_id == form.id)).accepting_submissions = False
+        db.session.scalar(
+            select(FormVersion).where(FormVersion.form_id == form.id)
+        ).accepting_submissions = False
     reply = post(phone, demo_instance())
     assert reply.status == 409
     assert "không còn được nhận" in reply.message
@@ -80,7 +82,13 @@ def test_retired_form_version_is_409(app, phone, seeded):
 def test_closed_form_refuses_and_closing_form_accepts(app, phone, seeded):
     with app.app_context(), write_transaction(db.session):
         set_form_state(get_form(seeded.form_id), FormState.CLOSING)
-    assert post(phone, demo_instance(), ).status == 201
+    assert (
+        post(
+            phone,
+            demo_instance(),
+        ).status
+        == 201
+    )
     assert phone.form_list() == []  # closing: no longer offered for download
     with app.app_context(), write_transaction(db.session):
         set_form_state(get_form(seeded.form_id), FormState.CLOSED)
@@ -122,7 +130,9 @@ def test_reviewer_of_one_village_gets_it_stamped_without_choosing(app, seeded):
     instance_id = new_instance_id()
     assert post(phone, demo_instance(instance_id, village="")).status == 201
     with app.app_context():
-        submission = db.session.scalar(select(Submission).where(Submission.instance_id == instance_id))
+        submission = db.session.scalar(
+            select(Submission).where(Submission.instance_id == instance_id)
+        )
         assert submission.village.code == "T02"
 
 
@@ -212,8 +222,9 @@ def test_edit_with_deprecated_id_creates_a_version_and_carries_files(app, phone)
     photo = jpeg_bytes(5)
     assert post(phone, demo_instance(original_id, photo="p.jpg"), {"p.jpg": photo}).status == 201
     edit_id = new_instance_id()
-    reply = post(phone, demo_instance(edit_id, head="Nguyễn Văn Á", photo="p.jpg",
-                                      deprecated_id=original_id))
+    reply = post(
+        phone, demo_instance(edit_id, head="Nguyễn Văn Á", photo="p.jpg", deprecated_id=original_id)
+    )
     assert reply.status == 201
     assert "bản sửa" in reply.message
     with app.app_context():
@@ -231,8 +242,10 @@ def test_edit_with_deprecated_id_creates_a_version_and_carries_files(app, phone)
 def test_edit_of_a_stale_copy_is_409(app, phone):
     original_id = new_instance_id()
     assert post(phone, demo_instance(original_id, photo=None)).status == 201
-    assert post(phone, demo_instance(new_instance_id(), photo=None,
-                                     deprecated_id=original_id)).status == 201
+    assert (
+        post(phone, demo_instance(new_instance_id(), photo=None, deprecated_id=original_id)).status
+        == 201
+    )
     reply = post(phone, demo_instance(new_instance_id(), photo=None, deprecated_id=original_id))
     assert reply.status == 409
     assert "đã cũ" in reply.message

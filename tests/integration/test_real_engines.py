@@ -51,7 +51,9 @@ def _fill_demo(tmp_path, photo) -> webforms.FilledInstance:
         {"op": "attach", "ref": "/data/house_photo", "file": str(photo_path)},
     ]
     return webforms.fill_form(
-        source.compiled_path, steps, tmp_path / "out",
+        source.compiled_path,
+        steps,
+        tmp_path / "out",
         attachments_dir=XLSFORMS_DIR / "rasoat_demo-media",
     )
 
@@ -64,11 +66,14 @@ def test_instance_filled_by_web_forms_engine_is_valid_and_accepted(
     photo = jpeg_bytes(7, 4000)
     filled = _fill_demo(tmp_path, photo)
     # JavaRosa re-opens the instance against the form, with its CSV, as Collect does.
-    assert javarosa.check_instance(
-        next(s for s in SOURCES if s.name == "rasoat_demo").compiled_path,
-        filled.xml,
-        XLSFORMS_DIR / "rasoat_demo-media",
-    ) == filled.instance_id
+    assert (
+        javarosa.check_instance(
+            next(s for s in SOURCES if s.name == "rasoat_demo").compiled_path,
+            filled.xml,
+            XLSFORMS_DIR / "rasoat_demo-media",
+        )
+        == filled.instance_id
+    )
 
     if transport == "flask":
         base, channel = "http://rasoat.test", FlaskTransport(app)

@@ -9,7 +9,9 @@ from tests.instances import demo_instance, jpeg_bytes, new_instance_id
 
 
 def _basic(username: str, password: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()}
+    return {
+        "Authorization": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+    }
 
 
 def _send(app, seeded, xml, files=None):
@@ -39,18 +41,21 @@ def test_officer_sees_missing_attachments_and_filters_on_them(app, client, seede
     ).json["items"]
     assert [i["instance_id"] for i in missing] == [incomplete]
     assert missing[0]["current"]["missing_attachments"] == ["b.jpg"]
-    detail = client.get(f"/api/v1/submissions/{missing[0]['id']}", headers=headers,
-                        base_url="https://r.test").json
+    detail = client.get(
+        f"/api/v1/submissions/{missing[0]['id']}", headers=headers, base_url="https://r.test"
+    ).json
     assert detail["attachments"] == [
-        {"name": "b.jpg", "present": False, "size": None, "content_type": None,
-         "received_at": None}
+        {"name": "b.jpg", "present": False, "size": None, "content_type": None, "received_at": None}
     ]
     assert detail["fields"]["hh_head"] == "Nguyễn Văn A"
 
 
 def test_invalid_query_is_400_with_field_errors(client, seeded):
-    reply = client.get("/api/v1/submissions?limit=0&review_state=nope",
-                       headers=_basic(seeded.officer, seeded.password), base_url="https://r.test")
+    reply = client.get(
+        "/api/v1/submissions?limit=0&review_state=nope",
+        headers=_basic(seeded.officer, seeded.password),
+        base_url="https://r.test",
+    )
     assert reply.status_code == 400
     assert set(reply.json["details"]) == {"limit", "review_state"}
 
@@ -64,15 +69,32 @@ def test_officer_of_another_commune_sees_nothing(app, client, seeded):
 
     _send(app, seeded, demo_instance(photo=None))
     with app.app_context(), write_transaction(db.session):
-        create_user(username="canbo2", display_name="Cán bộ xã Hai", role=Role.OFFICER,
-                    password="matkhau-456", commune=db.session.query(Commune).filter_by(code="X2").one())
+        create_user(
+            username="canbo2",
+            display_name="Cán bộ xã Hai",
+            role=Role.OFFICER,
+            password="matkhau-456",
+            commune=db.session.query(Commune).filter_by(code="X2").one(),
+        )
     headers = _basic("canbo2", "matkhau-456")
-    assert client.get("/api/v1/submissions", headers=headers,
-                      base_url="https://r.test").json["items"] == []
-    own = client.get("/api/v1/submissions", headers=_basic(seeded.officer, seeded.password),
-                     base_url="https://r.test").json["items"]
-    assert client.get(f"/api/v1/submissions/{own[0]['id']}", headers=headers,
-                      base_url="https://r.test").status_code == 404
-    admin = client.get("/api/v1/submissions", headers=_basic(seeded.admin, seeded.password),
-                       base_url="https://r.test").json["items"]
+    assert (
+        client.get("/api/v1/submissions", headers=headers, base_url="https://r.test").json["items"]
+        == []
+    )
+    own = client.get(
+        "/api/v1/submissions",
+        headers=_basic(seeded.officer, seeded.password),
+        base_url="https://r.test",
+    ).json["items"]
+    assert (
+        client.get(
+            f"/api/v1/submissions/{own[0]['id']}", headers=headers, base_url="https://r.test"
+        ).status_code
+        == 404
+    )
+    admin = client.get(
+        "/api/v1/submissions",
+        headers=_basic(seeded.admin, seeded.password),
+        base_url="https://r.test",
+    ).json["items"]
     assert len(admin) == 1

@@ -16,11 +16,20 @@ from tests.instances import demo_instance, jpeg_bytes
 
 
 def _run_demo(tmp_path, port: int) -> tuple[subprocess.Popen, dict[str, str]]:
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port),
-           "RASOAT_INSTANCE_PATH": str(tmp_path / "instance")}
+    env = {
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "RASOAT_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
     process = subprocess.Popen(
-        ["bash", "scripts/demo"], cwd=REPO, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        ["bash", "scripts/demo"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     printed: dict[str, str] = {}
     deadline = time.monotonic() + 300

@@ -36,9 +36,14 @@ def test_twenty_concurrent_identical_resends_store_one_submission(app, seeded, l
     def send(_):
         phone = _phone(live_server, seeded)
         barrier.wait()
-        return phone.request("POST", f"{phone.server_url}/submission", [
-            ("xml_submission_file", "i.xml", xml, "text/xml"), ("p.jpg", "p.jpg", photo, "image/jpeg"),
-        ]).status
+        return phone.request(
+            "POST",
+            f"{phone.server_url}/submission",
+            [
+                ("xml_submission_file", "i.xml", xml, "text/xml"),
+                ("p.jpg", "p.jpg", photo, "image/jpeg"),
+            ],
+        ).status
 
     with ThreadPoolExecutor(20) as pool:
         statuses = list(pool.map(send, range(20)))
@@ -55,9 +60,13 @@ def _partial_upload(port: int, token: str, xml: bytes) -> socket.socket:
     """Start a multipart POST and send only half of its body, like a phone losing signal."""
     boundary = uuid.uuid4().hex
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"xml_submission_file\"; "
-        f"filename=\"i.xml\"\r\nContent-Type: text/xml\r\n\r\n"
-    ).encode() + xml + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="xml_submission_file"; '
+            f'filename="i.xml"\r\nContent-Type: text/xml\r\n\r\n'
+        ).encode()
+        + xml
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     head = (
         f"POST /key/{token}/submission?deviceID=collect:cut HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         f"X-OpenRosa-Version: 1.0\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
@@ -134,8 +143,11 @@ def test_kill_during_concurrent_uploads_leaves_only_whole_records(app, seeded, l
         assert replies[-1].status in (201, 202)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Submission)) == len(instances)
-        assert db.session.scalar(
-            select(func.count()).select_from(SubmissionAttachment).where(
-                SubmissionAttachment.blob_sha256.is_(None)
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(SubmissionAttachment)
+                .where(SubmissionAttachment.blob_sha256.is_(None))
             )
-        ) == 0
+            == 0
+        )

@@ -75,9 +75,15 @@ def test_extract_fields_numbers_repeats_even_with_one_instance():
     )
     fields = extract_fields(parsed.root, frozenset({"/data/members", "/data/members/jobs"}))
     assert fields == {
-        "head": "A", "house/area": "7.99", "members[1]/age": "5", "members[1]/jobs[1]/job": "x",
-        "members[2]/age": "30", "members[2]/jobs[1]/job": "y", "members[2]/jobs[2]/job": "z",
-        "photo": "p.jpg", "meta/instanceID": "uuid:1",
+        "head": "A",
+        "house/area": "7.99",
+        "members[1]/age": "5",
+        "members[1]/jobs[1]/job": "x",
+        "members[2]/age": "30",
+        "members[2]/jobs[1]/job": "y",
+        "members[2]/jobs[2]/job": "z",
+        "photo": "p.jpg",
+        "meta/instanceID": "uuid:1",
     }
     assert field_schema_path("data", "members[2]/jobs[2]/job") == "/data/members/jobs/job"
 
@@ -90,7 +96,10 @@ def test_parse_submission_reads_orx_meta_and_orx_version():
         max_bytes=1000,
     )
     assert (parsed.xml_form_id, parsed.version, parsed.instance_id, parsed.deprecated_id) == (
-        "f", "3", "uuid:a", "uuid:b",
+        "f",
+        "3",
+        "uuid:a",
+        "uuid:b",
     )
     assert parsed.root_name == "d"
 
@@ -98,11 +107,15 @@ def test_parse_submission_reads_orx_meta_and_orx_version():
 @pytest.mark.parametrize(
     ("xml", "code"),
     [
-        (b"<data version='1'><meta><instanceID>uuid:1</instanceID></meta></data>",
-         "submission.no_form_id"),
+        (
+            b"<data version='1'><meta><instanceID>uuid:1</instanceID></meta></data>",
+            "submission.no_form_id",
+        ),
         (b"<data id='f'><meta/></data>", "submission.no_instance_id"),
-        (b"<data id='f'><meta><instanceID>uuid:" + b"x" * 300 + b"</instanceID></meta></data>",
-         "submission.bad_instance_id"),
+        (
+            b"<data id='f'><meta><instanceID>uuid:" + b"x" * 300 + b"</instanceID></meta></data>",
+            "submission.bad_instance_id",
+        ),
         (b"", "xml.malformed"),
     ],
 )
