@@ -11,7 +11,7 @@ from dataclasses import asdict
 
 from sqlalchemy import select
 
-from server.accounts.models import Role, User
+from server.accounts.models import User
 from server.blobs import BlobStore
 from server.errors import AppError
 from server.extensions import db
@@ -120,9 +120,11 @@ def get_form(xml_form_id: str) -> Form | None:
 
 
 def _assigned_to(user: User):
-    """Condition restricting forms to those the user's commune may fill."""
-    if user.role == Role.ADMIN:
-        return True
+    """Condition restricting forms to those assigned to the user's commune.
+
+    Reviewers and commune officers fill the forms of their commune; a province administrator
+    belongs to no commune and fills none (submissions must be stamped with a commune).
+    """
     return Form.id.in_(
         select(FormAssignment.form_id).where(FormAssignment.commune_id == user.commune_id)
     )
@@ -142,8 +144,6 @@ def forms_for_download(user: User, xml_form_id: str | None = None) -> list[FormV
 
 
 def can_fill(user: User, form: Form) -> bool:
-    if user.role == Role.ADMIN:
-        return True
     return (
         user.commune_id is not None
         and db.session.get(FormAssignment, (form.id, user.commune_id)) is not None

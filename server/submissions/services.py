@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from server.accounts.models import Role, User
+from server.accounts.models import User
 from server.blobs import BlobStore
 from server.db import utcnow
 from server.errors import AppError
@@ -160,11 +160,7 @@ def _prepare(xml: bytes, submitter: User, max_xml_bytes: int) -> _Prepared:
             f"Máy chủ không có biểu mẫu '{parsed.xml_form_id}'.",
             f"There is no form '{parsed.xml_form_id}' on this server.",
         )
-    if (
-        submitter.role != Role.REVIEWER
-        or submitter.commune_id is None
-        or not can_fill(submitter, form)
-    ):
+    if not can_fill(submitter, form):
         raise AppError(
             "submission.forbidden",
             403,

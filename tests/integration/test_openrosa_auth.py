@@ -196,3 +196,19 @@ def test_manifest_lists_media_with_percent_encoded_urls(make_app, database_url, 
     assert [m.filename for m in media] == ["ảnh mẫu.png"]
     assert "%E1%BA%A3nh%20m%E1%BA%ABu.png" in media[0].download_url
     assert phone.download_media(media[0]) == png
+
+
+def test_officer_fills_own_commune_forms_and_admin_fills_none(app, seeded):
+    officer = CollectClient(FlaskTransport(app), "http://rasoat.test", "canbo1", seeded.password)
+    assert [e.form_id for e in officer.form_list()] == [seeded.form_id]
+    admin = CollectClient(FlaskTransport(app), "http://rasoat.test", "admin1", seeded.password)
+    assert admin.form_list() == []
+    from tests.instances import demo_instance
+
+    reply = admin.request(
+        "POST",
+        "http://rasoat.test/submission",
+        [("xml_submission_file", "i.xml", demo_instance(photo=None), "text/xml")],
+    )
+    assert reply.status == 403
+    assert "không được gửi phiếu" in reply.message

@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 
 from scripts.pgcluster import free_port
@@ -39,6 +40,8 @@ def _run_demo(tmp_path, port: int) -> tuple[subprocess.Popen, dict[str, str]]:
             printed[match.group(1)] = match.group(2)
         if line.startswith("starting gunicorn") or time.monotonic() > deadline:
             break
+    # Keep reading gunicorn's access log so a full pipe never blocks the server.
+    threading.Thread(target=lambda: all(True for _ in process.stdout), daemon=True).start()
     return process, printed
 
 
@@ -48,9 +51,9 @@ def _wait_for(url: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=10)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused while binding, slow while workers boot
             time.sleep(0.2)
     raise AssertionError(f"{url} did not come up")
 
