@@ -58,15 +58,14 @@ def seed_demo() -> dict:
         credentials: dict = {"accounts": {}}
         for username, display_name, role in ACCOUNTS:
             password = secrets.token_urlsafe(9)
-            user = create_user(
+            create_user(
                 username=username,
                 display_name=display_name,
                 role=role,
                 password=password,
                 commune=None if role == Role.ADMIN else commune,
+                province=province,
             )
-            if role == Role.ADMIN:
-                user.province = province
             credentials["accounts"][role.value] = {"username": username, "password": password}
         reviewer = db.session.scalar(select(User).where(User.username == ACCOUNTS[0][0]))
         credentials["reviewer_token"] = issue_device_token(reviewer, "demo phone").token

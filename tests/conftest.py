@@ -198,10 +198,13 @@ def seed(app) -> Seeded:
             password=password,
             commune=first,
         )
-        admin = create_user(
-            username="admin1", display_name="Quản trị", role=Role.ADMIN, password=password
+        create_user(
+            username="admin1",
+            display_name="Quản trị",
+            role=Role.ADMIN,
+            password=password,
+            province=province,
         )
-        admin.province = province
         token = issue_device_token(reviewer, "test phone").token
         source = next(s for s in load_sources() if s.name == "rasoat_demo")
         version = publish_form_version(

@@ -15,7 +15,7 @@ from server.accounts.passwords import digest_ha1, hash_password, hasher, verify_
 from server.db import utcnow
 from server.errors import AppError
 from server.extensions import db
-from server.geography.models import Commune, Village
+from server.geography.models import Commune, Province, Village
 
 # Collect encodes Basic credentials as ISO-8859-1 and Digest as UTF-8; keep device credentials
 # to printable ASCII so both work the same.
@@ -46,6 +46,7 @@ def create_user(
     password: str,
     commune: Commune | None = None,
     villages: list[Village] | None = None,
+    province: Province | None = None,
 ) -> User:
     """Create an account.
 
@@ -85,7 +86,7 @@ def create_user(
         display_name=display_name,
         role=role,
         commune=commune,
-        province_id=commune.province_id if commune else None,
+        province_id=commune.province_id if commune else (province.id if province else None),
         villages=list(villages or []),
         password_hash="",
         digest_ha1="",

@@ -265,7 +265,11 @@ def _version_by_instance_id(form_id: int, instance_id: str) -> SubmissionVersion
 
 
 def _new_version(
-    prepared: _Prepared, submission: Submission, submitter: User, device_id, user_agent, xml
+    prepared: _Prepared,
+    submission: Submission,
+    submitter: User,
+    device_id: str | None,
+    user_agent: str | None,
 ) -> SubmissionVersion:
     parsed = prepared.parsed
     version = SubmissionVersion(
@@ -286,14 +290,16 @@ def _new_version(
     )
     db.session.add(version)
     db.session.flush()
-    db.session.add(SubmissionXml(version_id=version.id, xml=xml))
+    db.session.add(SubmissionXml(version_id=version.id, xml=prepared.raw))
     for name in prepared.referenced:
         db.session.add(SubmissionAttachment(version=version, name=name))
     db.session.flush()
     return version
 
 
-def _create_new(prepared: _Prepared, submitter: User, device_id, user_agent) -> SubmissionVersion:
+def _create_new(
+    prepared: _Prepared, submitter: User, device_id: str | None, user_agent: str | None
+) -> SubmissionVersion:
     submission = Submission(
         form_id=prepared.form_version.form_id,
         instance_id=prepared.parsed.instance_id,
@@ -304,10 +310,12 @@ def _create_new(prepared: _Prepared, submitter: User, device_id, user_agent) -> 
     )
     db.session.add(submission)
     db.session.flush()
-    return _new_version(prepared, submission, submitter, device_id, user_agent, prepared.raw)
+    return _new_version(prepared, submission, submitter, device_id, user_agent)
 
 
-def _create_edit(prepared: _Prepared, submitter: User, device_id, user_agent) -> SubmissionVersion:
+def _create_edit(
+    prepared: _Prepared, submitter: User, device_id: str | None, user_agent: str | None
+) -> SubmissionVersion:
     parsed = prepared.parsed
     old = _version_by_instance_id(prepared.form_version.form_id, parsed.deprecated_id or "")
     if old is None:
@@ -326,7 +334,7 @@ def _create_edit(prepared: _Prepared, submitter: User, device_id, user_agent) ->
         )
     submission = old.submission
     old.current = False
-    version = _new_version(prepared, submission, submitter, device_id, user_agent, prepared.raw)
+    version = _new_version(prepared, submission, submitter, device_id, user_agent)
     # Files the edit still names but did not resend are the same files as before.
     previous = {a.name: a for a in old.attachments if a.blob_sha256}
     for attachment in version.attachments:
@@ -361,7 +369,3 @@ def _attach(version: SubmissionVersion, stored: dict) -> bool:
         version.attachments_present = sum(1 for a in version.attachments if a.blob_sha256)
         db.session.flush()
     return added
-
-
-def submission_xml(version: SubmissionVersion) -> bytes:
-    return db.session.get(SubmissionXml, version.id).xml

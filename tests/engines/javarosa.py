@@ -114,7 +114,8 @@ def _classes_dir(build_root: Path = BUILD_ROOT) -> Path:
         classes = tmp / "classes"
         result = subprocess.run(
             [javac, "-encoding", "UTF-8", "-d", str(classes), "-cp", str(jar), str(src_copy)],
-            check=False, capture_output=True,
+            check=False,
+            capture_output=True,
             text=True,
             timeout=TIMEOUT_SECONDS,
         )
@@ -161,7 +162,8 @@ def check_instance(form_xml: Path, instance_xml: bytes, media_dir: Path | None =
         try:
             result = subprocess.run(
                 cmd,
-                check=False, capture_output=True,
+                check=False,
+                capture_output=True,
                 timeout=TIMEOUT_SECONDS,
                 # UTF-8 file names for the JVM even when the caller runs under LANG=C.
                 env={**os.environ, "LC_ALL": "C.UTF-8"},
