@@ -65,11 +65,13 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from server.openrosa.routes import bp as openrosa_bp
+    from server.status.routes import bp as status_bp
     from server.submissions.routes import bp as submissions_bp
 
     app.register_blueprint(openrosa_bp)
     app.register_blueprint(openrosa_bp, url_prefix="/key/<token>", name="openrosa_key")
     app.register_blueprint(submissions_bp)
+    app.register_blueprint(status_bp)
 
 
 def _register_commands(app: Flask) -> None:

@@ -1,0 +1,1 @@
+"""The server's front door: a short Vietnamese landing page and a health check."""
