@@ -385,3 +385,23 @@ def live_server_factory(app, instance_path, tmp_path):
 @pytest.fixture
 def live_server(live_server_factory):
     return live_server_factory()
+
+
+@pytest.fixture
+def publish_shipped(app):
+    """Publish ``xlsforms/<name>.xlsx`` (compiled in ``forms/``) and assign it to commune X1."""
+
+    def publish(name: str) -> str:
+        source = next(s for s in load_sources() if s.name == name)
+        with app.app_context(), write_transaction(db.session):
+            version = publish_form_version(
+                source.compiled_path.read_bytes(),
+                blobs=blob_store(),
+                media=source.media,
+                xlsx=source.xlsx,
+            )
+            commune = db.session.scalar(select(Commune).where(Commune.code == "X1"))
+            assign_form(version.form, commune)
+            return version.form.xml_form_id
+
+    return publish

@@ -26,9 +26,12 @@ forms_cli = AppGroup("forms", help="Questionnaires (XLSForms) and their versions
 
 @forms_cli.command("compile")
 @click.option("--validate/--no-validate", default=True, help="Run ODK Validate (JavaRosa).")
-def compile_command(validate: bool) -> None:
+@click.option("--only", "names", multiple=True, help="Compile only xlsforms/NAME.xlsx.")
+def compile_command(validate: bool, names: tuple[str, ...]) -> None:
     """Compile xlsforms/*.xlsx into forms/*.xml."""
     for source in load_sources():
+        if names and source.name not in names:
+            continue
         compiled = compile_source(source, validate=validate)
         source.compiled_path.parent.mkdir(parents=True, exist_ok=True)
         source.compiled_path.write_bytes(compiled.xform)
