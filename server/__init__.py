@@ -70,6 +70,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(openrosa_bp)
     app.register_blueprint(openrosa_bp, url_prefix="/key/<token>", name="openrosa_key")
+    app.register_blueprint(openrosa_bp, url_prefix="/test/<test_token>", name="openrosa_test")
     app.register_blueprint(submissions_bp)
     app.register_blueprint(status_bp)
 

@@ -8,9 +8,10 @@ keeps the prefix and host the phone used, or the configured external URL.
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, g, request, send_file
+from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from server.accounts.httpauth import AuthStatus, authenticate, challenge_headers
@@ -20,9 +21,19 @@ from server.db import write_transaction
 from server.errors import AppError
 from server.extensions import db
 from server.openrosa import responses
-from server.questionnaires.models import FormVersion
-from server.questionnaires.services import forms_for_download, version_for_download
-from server.submissions.services import IncomingFile, IngestOutcome, ingest_submission
+from server.questionnaires.media import media_bytes
+from server.questionnaires.models import FormAttachment, FormVersion
+from server.questionnaires.services import (
+    draft_for_test_token,
+    forms_for_download,
+    version_for_download,
+)
+from server.submissions.services import (
+    IncomingFile,
+    IngestOutcome,
+    ingest_draft_submission,
+    ingest_submission,
+)
 
 bp = Blueprint("openrosa", __name__)
 
@@ -35,17 +46,25 @@ XML_PART = "xml_submission_file"
 @bp.url_value_preprocessor
 def _pop_token(_endpoint, values):
     g.device_token = values.pop("token", None) if values else None
-
-
-@bp.url_defaults
-def _keep_token(_endpoint, values):
-    if g.get("device_token") is not None:
-        values.setdefault("token", g.device_token)
+    g.test_token = values.pop("test_token", None) if values else None
+    g.draft = None
 
 
 @bp.before_request
 def _authenticate():
-    if g.device_token is not None:
+    if g.test_token is not None:
+        # A draft's test URL: whoever holds it may try the draft (ODK Central does the same).
+        draft = draft_for_test_token(g.test_token)
+        if draft is None:
+            return responses.message_response(
+                "Đường dẫn thử biểu mẫu nháp không còn hiệu lực (bản nháp đã được xuất bản hoặc "
+                "thay thế). (The draft test link is no longer valid.)",
+                403,
+                nature="error",
+            )
+        g.draft = draft
+        g.actor = draft.uploaded_by
+    elif g.device_token is not None:
         user = user_for_token(g.device_token)
         if user is None:
             # 403, not 401: a 401 would make Collect ask for a password the token user lacks.
@@ -125,6 +144,8 @@ def _base_url() -> str:
     base = external or (request.host_url.rstrip("/") + request.script_root)
     if g.device_token is not None:
         base += f"/key/{quote(g.device_token, safe='')}"
+    elif g.test_token is not None:
+        base += f"/test/{quote(g.test_token, safe='')}"
     return base
 
 
@@ -136,7 +157,11 @@ def _version_url(version: FormVersion, suffix: str) -> str:
 
 
 def _version_or_404(xml_form_id: str, version: str) -> FormVersion:
-    found = version_for_download(g.actor, xml_form_id, version)
+    if g.draft is not None:
+        matches = g.draft.form.xml_form_id == xml_form_id and g.draft.version == version
+        found = g.draft if matches else None
+    else:
+        found = version_for_download(g.actor, xml_form_id, version)
     if found is None:
         raise AppError(
             "form.not_found",
@@ -162,10 +187,17 @@ def form_list():
             download_url=_version_url(v, ".xml"),
             manifest_url=_version_url(v, "/manifest") if v.attachments else None,
         )
-        for v in forms_for_download(g.actor, request.args.get("formID"))
+        for v in _listed_versions()
     ]
     response = responses.xml_response(responses.form_list(entries), etag=True)
     return response.make_conditional(request)
+
+
+def _listed_versions() -> list[FormVersion]:
+    wanted = request.args.get("formID")
+    if g.draft is not None:
+        return [g.draft] if wanted in (None, g.draft.form.xml_form_id) else []
+    return forms_for_download(g.actor, wanted)
 
 
 @bp.get("/forms/<xml_form_id>/versions/<version>.xml")
@@ -179,38 +211,58 @@ def form_xml(xml_form_id: str, version: str):
 @bp.get("/forms/<xml_form_id>/versions/<version>/manifest")
 def form_manifest(xml_form_id: str, version: str):
     found = _version_or_404(xml_form_id, version)
-    entries = [
-        responses.MediaEntry(
-            filename=a.name,
-            md5=a.md5 or "",
-            download_url=_version_url(found, f"/attachments/{quote(a.name, safe='')}"),
-        )
-        for a in found.attachments
-        if a.blob_sha256 is not None  # a file not uploaded yet is left out, as Central does
-    ]
-    response = responses.xml_response(responses.manifest(entries), etag=True)
-    return response.make_conditional(request)
+    return _manifest_response(
+        found, lambda a: _version_url(found, _attachment_path(a)), draft=g.draft is not None
+    )
 
 
 @bp.get("/forms/<xml_form_id>/versions/<version>/attachments/<name>")
 def form_attachment(xml_form_id: str, version: str, name: str):
-    found = _version_or_404(xml_form_id, version)
-    attachment = next((a for a in found.attachments if a.name == name and a.blob_sha256), None)
-    if attachment is None:
+    return _attachment_response(
+        _version_or_404(xml_form_id, version), name, draft=g.draft is not None
+    )
+
+
+def _attachment_path(attachment: FormAttachment) -> str:
+    return f"/attachments/{quote(attachment.name, safe='')}"
+
+
+def _manifest_response(version: FormVersion, url_for_attachment, *, draft: bool = False):
+    entries = []
+    for attachment in version.attachments:
+        content = media_bytes(attachment, g.actor, draft=draft)
+        if content is None:  # not uploaded yet: left out, as Central does
+            continue
+        entries.append(
+            responses.MediaEntry(
+                filename=attachment.name,
+                md5=hashlib.md5(content, usedforsecurity=False).hexdigest(),
+                download_url=url_for_attachment(attachment),
+            )
+        )
+    response = responses.xml_response(responses.manifest(entries), etag=True)
+    return response.make_conditional(request)
+
+
+def _attachment_response(version: FormVersion, name: str, *, draft: bool = False):
+    attachment = next((a for a in version.attachments if a.name == name), None)
+    content = media_bytes(attachment, g.actor, draft=draft) if attachment else None
+    if content is None:
         raise AppError(
             "form.attachment_not_found",
             404,
             f"Biểu mẫu không có tệp đính kèm '{name}'.",
             f"The form has no attachment '{name}'.",
         )
-    response = send_file(
-        blob_store().path_for(attachment.blob_sha256),
-        mimetype=attachment.content_type,
-        download_name=attachment.name,
-        etag=attachment.md5,
-        conditional=True,
+    mimetype = attachment.content_type
+    if mimetype.startswith("text/"):
+        mimetype += "; charset=utf-8"
+    response = Response(content, mimetype=mimetype)
+    response.set_etag(hashlib.md5(content, usedforsecurity=False).hexdigest())
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename*=UTF-8''{quote(attachment.name, safe='')}"
     )
-    return response
+    return response.make_conditional(request)
 
 
 @bp.route("/submission", methods=["HEAD", "GET"])
@@ -236,6 +288,22 @@ def submission():
         for key, f in files.items(multi=True)
         if key != XML_PART
     ]
+    if g.draft is not None:
+        with write_transaction(db.session):
+            outcome = ingest_draft_submission(
+                g.draft,
+                xml,
+                incoming,
+                blobs=blob_store(),
+                max_xml_bytes=current_app.config["MAX_SUBMISSION_XML_BYTES"],
+            )
+        status = 202 if outcome == IngestOutcome.DUPLICATE else 201
+        return responses.message_response(
+            "Đã nhận phiếu thử cho bản nháp (sẽ bị xoá khi xuất bản). "
+            "(Test submission received for the draft.)",
+            status,
+            nature="submit_success",
+        )
     with write_transaction(db.session):
         result = ingest_submission(
             xml,

@@ -22,6 +22,11 @@ class FormState(enum.StrEnum):
     CLOSED = "closed"  # not listed, refuses submissions
 
 
+class VersionState(enum.StrEnum):
+    DRAFT = "draft"  # uploaded, testable through its own test URL, not offered to phones
+    PUBLISHED = "published"
+
+
 class Form(Base):
     __tablename__ = "forms"
 
@@ -61,7 +66,15 @@ class FormVersion(Base):
     fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     # Paths of repeat groups, e.g. ["/data/members"].
     repeats: Mapped[list[str]] = mapped_column(JSON)
-    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[VersionState] = mapped_column(
+        str_enum(VersionState, 10), default=VersionState.PUBLISHED
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # SHA-256 of the draft's test token (``/test/<token>/…``); None once published.
+    test_token_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     # An administrator can stop accepting an old version (phones are told to update).
     accepting_submissions: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -90,8 +103,28 @@ class FormAttachment(Base):
     md5: Mapped[str | None] = mapped_column(String(32))
     size: Mapped[int | None] = mapped_column()
     content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    # "households" / "villages": generated per reviewer by the server (the uploaded file, if
+    # any, is only a sample); None: the uploaded file is served as it is.
+    dynamic: Mapped[str | None] = mapped_column(String(20))
 
     form_version: Mapped[FormVersion] = relationship(back_populates="attachments")
+
+
+class DraftSubmission(Base):
+    """A test submission sent to a draft; deleted when the draft is published or replaced."""
+
+    __tablename__ = "draft_submissions"
+    __table_args__ = (UniqueConstraint("form_version_id", "instance_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_version_id: Mapped[int] = mapped_column(
+        ForeignKey("form_versions.id", ondelete="CASCADE"), index=True
+    )
+    instance_id: Mapped[str] = mapped_column(String(255))
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    # {file name: sha256 of the stored blob, or None while missing}
+    attachments: Mapped[dict[str, str | None]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class FormAssignment(Base):

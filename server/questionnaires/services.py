@@ -1,46 +1,119 @@
-"""Publishing form versions and deciding which forms a reviewer may see and fill.
+"""The life of a questionnaire: upload as a draft, test, publish, open/close, retire old
+versions; and which forms a reviewer may see and fill.  Services flush; the caller commits.
 
-Services flush; the caller commits.
+Rules (ODK Central is the reference, ``../shared/openrosa/protocol.md`` §2.6):
+
+* every version has a version string; a new upload must carry a version never published for the
+  form, and an unchanged version with changed content is refused;
+* a field may not change its type from one version to the next;
+* older published versions keep accepting submissions until an administrator retires them;
+* a form is open (listed, accepting), closing (not listed, accepting) or closed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import mimetypes
-from dataclasses import asdict
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from lxml import etree
+from sqlalchemy import delete, select
 
 from server.accounts.models import User
 from server.blobs import BlobStore
+from server.db import utcnow
 from server.errors import AppError
 from server.extensions import db
 from server.geography.models import Commune
+from server.questionnaires.compiler import compile_xlsform
 from server.questionnaires.models import (
+    DraftSubmission,
     Form,
     FormAssignment,
     FormAttachment,
     FormState,
     FormVersion,
+    VersionState,
 )
-from server.questionnaires.xform import inspect_xform
+from server.questionnaires.problems import FormProblem
+from server.questionnaires.xform import XFormInfo, inspect_xform
+
+# Media the server generates for each reviewer (see ``xlsforms/README.md``).
+DYNAMIC_MEDIA = {"households.csv": "households", "villages.csv": "villages"}
 
 
-def publish_form_version(
+@dataclass(frozen=True, slots=True)
+class Upload:
+    version: FormVersion
+    test_token: str
+    problems: tuple[FormProblem, ...]  # warnings, explained
+
+
+def upload_xlsform(
+    xlsx: bytes,
+    *,
+    blobs: BlobStore,
+    uploaded_by: User | None,
+    media: dict[str, bytes] | None = None,
+    validate: bool = True,
+) -> Upload:
+    """Compile, validate and keep an XLSForm as the form's draft (replacing an older draft).
+
+    :raises AppError: ``form.compile_error`` with located problems, and the rules of
+        :func:`create_version`.
+    """
+    compiled = compile_xlsform(xlsx, file_type=".xlsx", validate=validate)
+    xform = _ensure_version(compiled.xform)
+    token = secrets.token_urlsafe(32)
+    version = create_version(
+        xform,
+        blobs=blobs,
+        media=media,
+        xlsx=xlsx,
+        state=VersionState.DRAFT,
+        uploaded_by=uploaded_by,
+        test_token=token,
+        warnings=[p.as_dict()["message"] for p in compiled.problems],
+    )
+    return Upload(version, token, compiled.problems)
+
+
+def _ensure_version(xform: bytes) -> bytes:
+    """Give a form without a version one (pyxform never invents one): the upload time."""
+    root = etree.fromstring(xform)
+    ns = {"xf": "http://www.w3.org/2002/xforms", "h": "http://www.w3.org/1999/xhtml"}
+    instance = root.find("h:head/xf:model/xf:instance", ns)
+    data_root = (
+        next(iter(instance.iterchildren(etree.Element)), None) if instance is not None else None
+    )
+    if data_root is None or data_root.get("version"):
+        return xform
+    data_root.set("version", datetime.now().strftime("%Y%m%d%H%M%S"))
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+def create_version(
     xform: bytes,
     *,
     blobs: BlobStore,
     media: dict[str, bytes] | None = None,
     xlsx: bytes | None = None,
+    state: VersionState = VersionState.PUBLISHED,
+    uploaded_by: User | None = None,
+    test_token: str | None = None,
+    warnings: list[str] | None = None,
 ) -> FormVersion:
-    """Publish an XForm as the current version of its form (creating the form if new).
+    """Store an XForm as a new version of its form (creating the form if new).
 
-    Media files the XForm references are stored; references without a file are kept as
-    expected-but-missing attachments and left out of the manifest until uploaded.
+    Media files the XForm references are stored; a reference without a file is kept as an
+    expected-but-missing attachment and left out of the manifest until uploaded.
 
-    :raises AppError: ``form.invalid_xform``; ``form.version_exists`` (409) when this version
-        string is already published for the form; ``form.unexpected_media`` (400) for a file the
-        form does not reference.
+    :raises AppError: ``form.invalid_xform``; ``form.unexpected_media``;
+        ``form.already_published`` (409, same version and same content);
+        ``form.version_exists`` (409, same version, different content);
+        ``form.type_changed`` (409, a field changed type).
     """
     info = inspect_xform(xform)
     media = dict(media or {})
@@ -52,23 +125,15 @@ def publish_form_version(
             f"Biểu mẫu không dùng các tệp: {', '.join(unexpected)}.",
             f"The form does not reference: {', '.join(unexpected)}.",
         )
-    form = db.session.scalar(select(Form).where(Form.xml_form_id == info.xml_form_id))
+    form = get_form(info.xml_form_id)
     if form is None:
         form = Form(xml_form_id=info.xml_form_id, title=info.title, state=FormState.OPEN)
         db.session.add(form)
         db.session.flush()
-    elif db.session.scalar(
-        select(FormVersion.id).where(
-            FormVersion.form_id == form.id, FormVersion.version == info.version
-        )
-    ):
-        raise AppError(
-            "form.version_exists",
-            409,
-            f"Biểu mẫu {info.xml_form_id} đã có phiên bản {info.version}; "
-            "hãy đổi 'version' trong sheet settings.",
-            f"Form {info.xml_form_id} already has version {info.version}; change the version.",
-        )
+    else:
+        _check_against_published(form, info, xform)
+        if state == VersionState.DRAFT:
+            discard_draft(form)
     version = FormVersion(
         form=form,
         version=info.version,
@@ -80,6 +145,11 @@ def publish_form_version(
         xlsx=xlsx,
         fields=[asdict(f) for f in info.fields],
         repeats=list(info.repeats),
+        state=state,
+        published_at=utcnow() if state == VersionState.PUBLISHED else None,
+        uploaded_by_id=uploaded_by.id if uploaded_by else None,
+        test_token_sha256=_digest(test_token) if test_token else None,
+        warnings=list(warnings or []),
     )
     db.session.add(version)
     for name in info.media:
@@ -87,6 +157,7 @@ def publish_form_version(
             form_version=version,
             name=name,
             content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+            dynamic=DYNAMIC_MEDIA.get(name),
         )
         if name in media:
             stored = blobs.put(media[name])
@@ -97,10 +168,108 @@ def publish_form_version(
             )
         db.session.add(attachment)
     db.session.flush()
-    form.title = info.title
-    form.current_version = version
-    db.session.flush()
+    if state == VersionState.PUBLISHED:
+        form.title = info.title
+        form.current_version = version
+        db.session.flush()
     return version
+
+
+def publish_form_version(
+    xform: bytes,
+    *,
+    blobs: BlobStore,
+    media: dict[str, bytes] | None = None,
+    xlsx: bytes | None = None,
+) -> FormVersion:
+    """Store an XForm and publish it at once (shipped forms, tests)."""
+    return create_version(xform, blobs=blobs, media=media, xlsx=xlsx)
+
+
+def _check_against_published(form: Form, info: XFormInfo, xform: bytes) -> None:
+    published = [v for v in form.versions if v.state == VersionState.PUBLISHED]
+    same = next((v for v in published if v.version == info.version), None)
+    if same is not None:
+        if same.xform_sha256 == hashlib.sha256(xform).hexdigest():
+            raise AppError(
+                "form.already_published",
+                409,
+                f"Phiên bản {info.version} của biểu mẫu {info.xml_form_id} đã được xuất bản.",
+                f"Version {info.version} of {info.xml_form_id} is already published.",
+            )
+        raise AppError(
+            "form.version_exists",
+            409,
+            f"Biểu mẫu {info.xml_form_id} đã có phiên bản {info.version} với nội dung khác. "
+            "Nội dung thay đổi thì phải đổi 'version' trong sheet settings "
+            "(ví dụ ngày sửa: 2026112401).",
+            f"Form {info.xml_form_id} already has a version {info.version} with other content; "
+            "change the version in the settings sheet.",
+        )
+    changed = []
+    new_types = {f.path: f.type for f in info.fields}
+    for version in published:
+        for field in version.fields:
+            new_type = new_types.get(field["path"])
+            if new_type is not None and new_type != field["type"]:
+                changed.append((field["path"], field["type"], new_type, version.version))
+    if changed:
+        unique = sorted({(p, o, n) for p, o, n, _ in changed})
+        raise AppError(
+            "form.type_changed",
+            409,
+            "Không được đổi kiểu dữ liệu của trường đã có ở phiên bản trước: "
+            + "; ".join(f"{p}: {o} → {n}" for p, o, n in unique)
+            + ". Hãy đặt tên mới cho trường nếu cần đổi kiểu.",
+            "A field may not change type between versions: "
+            + "; ".join(f"{p}: {o} -> {n}" for p, o, n in unique),
+            {"fields": [{"path": p, "was": o, "now": n} for p, o, n in unique]},
+        )
+
+
+def draft_of(form: Form) -> FormVersion | None:
+    return next((v for v in form.versions if v.state == VersionState.DRAFT), None)
+
+
+def discard_draft(form: Form) -> None:
+    """Delete the form's draft and its test submissions."""
+    draft = draft_of(form)
+    if draft is None:
+        return
+    db.session.execute(delete(DraftSubmission).where(DraftSubmission.form_version_id == draft.id))
+    db.session.execute(delete(FormAttachment).where(FormAttachment.form_version_id == draft.id))
+    form.versions.remove(draft)
+    db.session.delete(draft)
+    db.session.flush()
+
+
+def publish_draft(form: Form) -> FormVersion:
+    """Make the draft the form's current version; its test submissions are deleted.
+
+    :raises AppError: ``form.no_draft`` (404), and the version rules (another upload may have
+        been published since the draft was made).
+    """
+    draft = draft_of(form)
+    if draft is None:
+        raise AppError(
+            "form.no_draft", 404, "Biểu mẫu không có bản nháp để xuất bản.", "No draft to publish."
+        )
+    info = inspect_xform(draft.xform)
+    _check_against_published(form, info, draft.xform)
+    db.session.execute(delete(DraftSubmission).where(DraftSubmission.form_version_id == draft.id))
+    draft.state = VersionState.PUBLISHED
+    draft.published_at = utcnow()
+    draft.test_token_sha256 = None
+    form.title = draft.title
+    form.current_version = draft
+    db.session.flush()
+    return draft
+
+
+def set_version_accepting(version: FormVersion, accepting: bool) -> None:
+    """Stop (or resume) accepting submissions made with an old version."""
+    version.accepting_submissions = accepting
+    db.session.flush()
 
 
 def set_form_state(form: Form, state: FormState) -> None:
@@ -117,6 +286,17 @@ def assign_form(form: Form, commune: Commune) -> None:
 
 def get_form(xml_form_id: str) -> Form | None:
     return db.session.scalar(select(Form).where(Form.xml_form_id == xml_form_id))
+
+
+def draft_for_test_token(token: str) -> FormVersion | None:
+    if len(token) > 100:
+        return None
+    return db.session.scalar(
+        select(FormVersion).where(
+            FormVersion.test_token_sha256 == _digest(token),
+            FormVersion.state == VersionState.DRAFT,
+        )
+    )
 
 
 def _assigned_to(user: User):
@@ -150,11 +330,23 @@ def can_fill(user: User, form: Form) -> bool:
     )
 
 
+def published_version(form: Form, version: str) -> FormVersion | None:
+    return db.session.scalar(
+        select(FormVersion).where(
+            FormVersion.form_id == form.id,
+            FormVersion.version == version,
+            FormVersion.state == VersionState.PUBLISHED,
+        )
+    )
+
+
 def version_for_download(user: User, xml_form_id: str, version: str) -> FormVersion | None:
     """A published version ``user`` may download (any version, so old links keep working)."""
     form = get_form(xml_form_id)
     if form is None or form.state == FormState.CLOSED or not can_fill(user, form):
         return None
-    return db.session.scalar(
-        select(FormVersion).where(FormVersion.form_id == form.id, FormVersion.version == version)
-    )
+    return published_version(form, version)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -33,8 +33,8 @@ from server.db import utcnow
 from server.errors import AppError
 from server.extensions import db
 from server.geography.models import Village
-from server.questionnaires.models import FormState, FormVersion
-from server.questionnaires.services import can_fill, get_form
+from server.questionnaires.models import DraftSubmission, FormState, FormVersion
+from server.questionnaires.services import can_fill, get_form, published_version
 from server.submissions.models import (
     Submission,
     SubmissionAttachment,
@@ -174,11 +174,7 @@ def _prepare(xml: bytes, submitter: User, max_xml_bytes: int) -> _Prepared:
             f"Biểu mẫu '{form.title}' đã đóng, không nhận phiếu mới.",
             f"The form '{form.title}' is closed and accepts no submissions.",
         )
-    form_version = db.session.scalar(
-        select(FormVersion).where(
-            FormVersion.form_id == form.id, FormVersion.version == parsed.version
-        )
-    )
+    form_version = published_version(form, parsed.version)
     if form_version is None:
         raise AppError(
             "form.version_unknown",
@@ -369,3 +365,67 @@ def _attach(version: SubmissionVersion, stored: dict) -> bool:
         version.attachments_present = sum(1 for a in version.attachments if a.blob_sha256)
         db.session.flush()
     return added
+
+
+def ingest_draft_submission(
+    draft: FormVersion,
+    xml: bytes,
+    files: list[IncomingFile],
+    *,
+    blobs: BlobStore,
+    max_xml_bytes: int,
+) -> IngestOutcome:
+    """Keep a test submission sent to a draft through its test URL (deleted on publish).
+
+    :raises AppError: parsing errors; ``submission.not_this_draft`` (400) when the instance is
+        not of the draft's form and version; ``submission.conflict`` (409).
+    """
+    parsed = parse_submission(xml, max_bytes=max_xml_bytes)
+    if (parsed.xml_form_id, parsed.version) != (draft.form.xml_form_id, draft.version):
+        raise AppError(
+            "submission.not_this_draft",
+            400,
+            f"Phiếu thuộc biểu mẫu '{parsed.xml_form_id}' phiên bản '{parsed.version}', không "
+            f"phải bản nháp '{draft.form.xml_form_id}' phiên bản '{draft.version}'.",
+            "The submission is not of this draft's form and version.",
+        )
+    fields = extract_fields(parsed.root, frozenset(draft.repeats))
+    binary = draft.binary_paths
+    referenced = {
+        v.strip()
+        for k, v in fields.items()
+        if v.strip() and field_schema_path(parsed.root_name, k) in binary
+    }
+    stored = {f.name: blobs.put(f.data).sha256 for f in files if f.name in referenced and f.data}
+    existing = db.session.scalar(
+        select(DraftSubmission).where(
+            DraftSubmission.form_version_id == draft.id,
+            DraftSubmission.instance_id == parsed.instance_id,
+        )
+    )
+    if existing is None:
+        db.session.add(
+            DraftSubmission(
+                form_version_id=draft.id,
+                instance_id=parsed.instance_id,
+                xml=xml,
+                attachments={name: stored.get(name) for name in sorted(referenced)},
+            )
+        )
+        db.session.flush()
+        return IngestOutcome.CREATED
+    if existing.xml != xml:
+        raise AppError(
+            "submission.conflict",
+            409,
+            "Đã có phiếu thử cùng instanceID nhưng nội dung khác.",
+            "A test submission with this instanceID but different XML exists.",
+        )
+    missing = {n for n, sha in existing.attachments.items() if sha is None and n in stored}
+    if not missing:
+        return IngestOutcome.DUPLICATE
+    existing.attachments = {
+        n: (stored[n] if n in missing else sha) for n, sha in existing.attachments.items()
+    }
+    db.session.flush()
+    return IngestOutcome.ATTACHMENTS_ADDED

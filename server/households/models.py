@@ -1,0 +1,66 @@
+"""Households and their recorded status per review year."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db import Base, str_enum, utcnow
+from server.geography.models import Commune, Village
+
+
+class HouseholdStatus(enum.StrEnum):
+    POOR = "ngheo"
+    NEAR_POOR = "can_ngheo"
+    ESCAPED_POVERTY = "thoat_ngheo"
+    ESCAPED_NEAR_POVERTY = "thoat_can_ngheo"
+    NONE = "khong"  # neither poor nor near-poor
+    NEW = "moi"  # not reviewed before
+
+
+class ListSource(enum.StrEnum):
+    """Why a household is on the year's review list (QĐ 24/2021 Điều 4, step 1)."""
+
+    ON_LIST = "danh_sach"  # on the poor / near-poor list the commune manages
+    APPLICANT = "de_nghi"  # submitted a request (Mẫu số 01)
+    OTHER = "khac"  # other resident households the province asks to review
+
+
+class Household(Base):
+    __tablename__ = "households"
+    __table_args__ = (UniqueConstraint("commune_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id"))
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+    # The commune's household code; stays the same from year to year.
+    code: Mapped[str] = mapped_column(String(50))
+    head_name: Mapped[str] = mapped_column(String(200))
+    # Whether the household is on the current review list sent to phones.
+    on_review_list: Mapped[bool] = mapped_column(Boolean, default=True)
+    list_source: Mapped[ListSource] = mapped_column(str_enum(ListSource, 20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    commune: Mapped[Commune] = relationship()
+    village: Mapped[Village] = relationship()
+    statuses: Mapped[list[HouseholdYearStatus]] = relationship(
+        back_populates="household", order_by="HouseholdYearStatus.year"
+    )
+
+
+class HouseholdYearStatus(Base):
+    """The status a household was recognised with at the end of a year's review."""
+
+    __tablename__ = "household_year_statuses"
+    __table_args__ = (UniqueConstraint("household_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column()
+    status: Mapped[HouseholdStatus] = mapped_column(str_enum(HouseholdStatus, 20))
+
+    household: Mapped[Household] = relationship(back_populates="statuses")
