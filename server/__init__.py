@@ -65,6 +65,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from server.openrosa.routes import bp as openrosa_bp
+    from server.questionnaires.routes import bp as forms_bp
     from server.status.routes import bp as status_bp
     from server.submissions.routes import bp as submissions_bp
 
@@ -72,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(openrosa_bp, url_prefix="/key/<token>", name="openrosa_key")
     app.register_blueprint(openrosa_bp, url_prefix="/test/<test_token>", name="openrosa_test")
     app.register_blueprint(submissions_bp)
+    app.register_blueprint(forms_bp)
     app.register_blueprint(status_bp)
 
 

@@ -3,6 +3,7 @@
 ``db``     schema migrations;
 ``forms``  compile and publish the XLSForms shipped in ``xlsforms/``;
 ``users``  accounts and device tokens;
+``households`` import a commune's household review list;
 ``collect`` print the settings QR code that configures a reviewer's phone;
 ``demo``   seed a demo commune and print how to connect ODK Collect.
 """
@@ -19,6 +20,7 @@ from server import schema
 def register(app: Flask) -> None:
     from server.accounts.cli import users_cli
     from server.demo import demo_cli
+    from server.households.cli import households_cli
     from server.openrosa.cli import collect_cli
     from server.questionnaires.cli import forms_cli
 
@@ -45,4 +47,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(forms_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(households_cli)
     app.cli.add_command(collect_cli)

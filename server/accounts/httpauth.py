@@ -24,11 +24,12 @@ import time
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from flask import Request, current_app
+from flask import Request, current_app, g, jsonify, request
 
-from server.accounts.models import User
+from server.accounts.models import Role, User
 from server.accounts.passwords import constant_time_equal
 from server.accounts.services import check_password, user_by_username
+from server.errors import AppError
 
 
 class AuthStatus(enum.Enum):
@@ -148,3 +149,25 @@ def _check_digest(request: Request, params: dict[str, str]) -> AuthResult:  # no
         # Right password, old nonce: ask again without prompting the user.
         return AuthResult(AuthStatus.STALE)
     return AuthResult(AuthStatus.OK, user)
+
+
+def api_guard(*roles: Role, forbidden_vi: str = "Tài khoản không có quyền này."):
+    """A ``before_request`` handler for a JSON API blueprint: HTTP authentication (Digest, or
+    Basic over https), then the role check; the actor is put in ``g.actor``."""
+
+    def guard():
+        result = authenticate(request)
+        if result.status != AuthStatus.OK:
+            response = jsonify(
+                {"code": "auth.required", "message": "Cần đăng nhập.", "message_en": "Log in."}
+            )
+            response.status_code = 401
+            for name, value in challenge_headers(request, stale=result.status == AuthStatus.STALE):
+                response.headers.add(name, value)
+            return response
+        if result.user.role not in roles:
+            raise AppError("auth.forbidden", 403, forbidden_vi, "Not allowed.")
+        g.actor = result.user
+        return None
+
+    return guard

@@ -38,6 +38,14 @@ def compile_xlsform(
     """
     warnings: list[str] = []
     xlsx = source if file_type == ".xlsx" else None
+    if xlsx is not None and not xlsx.startswith(b"PK\x03\x04"):  # .xlsx files are zip archives
+        raise AppError(
+            "form.compile_error",
+            400,
+            "Không đọc được tệp XLSForm: tệp không phải bảng tính Excel .xlsx.",
+            "The file is not an .xlsx workbook.",
+            {"problems": []},
+        )
     xlsform = source.decode("utf-8") if file_type == ".md" else BytesIO(source)
     try:
         result = convert(

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
+from server.accounts.models import User
 from server.db import Base, str_enum, utcnow
 
 
@@ -79,6 +80,7 @@ class FormVersion(Base):
     accepting_submissions: Mapped[bool] = mapped_column(Boolean, default=True)
 
     form: Mapped[Form] = relationship(back_populates="versions", foreign_keys=[form_id])
+    uploaded_by: Mapped[User | None] = relationship()
     attachments: Mapped[list[FormAttachment]] = relationship(
         back_populates="form_version", order_by="FormAttachment.name"
     )

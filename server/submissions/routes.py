@@ -11,7 +11,7 @@ from flask import Blueprint, g, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from server.accounts.httpauth import AuthStatus, authenticate, challenge_headers
+from server.accounts.httpauth import api_guard
 from server.accounts.models import Role
 from server.errors import AppError
 from server.extensions import db
@@ -23,21 +23,9 @@ from server.submissions.schemas import SubmissionDetailOut, SubmissionOut, Submi
 bp = Blueprint("submissions_api", __name__, url_prefix="/api/v1/submissions")
 
 
-@bp.before_request
-def _authenticate():
-    result = authenticate(request)
-    if result.status != AuthStatus.OK:
-        response = jsonify(
-            {"code": "auth.required", "message": "Cần đăng nhập.", "message_en": "Log in first."}
-        )
-        response.status_code = 401
-        for name, value in challenge_headers(request, stale=result.status == AuthStatus.STALE):
-            response.headers.add(name, value)
-        return response
-    if result.user.role not in (Role.ADMIN, Role.OFFICER):
-        raise AppError("auth.forbidden", 403, "Tài khoản không có quyền xem phiếu.", "Not allowed.")
-    g.actor = result.user
-    return None
+bp.before_request(
+    api_guard(Role.ADMIN, Role.OFFICER, forbidden_vi="Tài khoản không có quyền xem phiếu.")
+)
 
 
 def _in_scope():
