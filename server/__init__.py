@@ -13,7 +13,7 @@ from server.blobs import BlobStore
 from server.config import Defaults, load_secret_key
 from server.db import configure_sqlite
 from server.errors import register_error_writers
-from server.extensions import db
+from server.extensions import csrf, db, login_manager
 
 
 def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
@@ -41,6 +41,14 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+    # Staff session cookie: not readable by scripts, not sent cross-site, https-only when the
+    # server is reached over https.
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault(
+        "SESSION_COOKIE_SECURE", app.config["EXTERNAL_URL"].startswith("https://")
+    )
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
     # Non-file multipart fields (a client may send the submission XML as one) may be this big.
     app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_SUBMISSION_XML_BYTES"]
 
@@ -49,6 +57,10 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
 
     db.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Hãy đăng nhập để tiếp tục."
+    csrf.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
@@ -64,7 +76,9 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from server.accounts.web import bp as auth_bp
     from server.openrosa.routes import bp as openrosa_bp
+    from server.questionnaires.pages import bp as forms_admin_bp
     from server.questionnaires.routes import bp as forms_bp
     from server.status.routes import bp as status_bp
     from server.submissions.routes import bp as submissions_bp
@@ -75,6 +89,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(submissions_bp)
     app.register_blueprint(forms_bp)
     app.register_blueprint(status_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(forms_admin_bp)
+    # Phones and API clients authenticate every request (no cookies), so CSRF cannot apply.
+    for blueprint in (openrosa_bp, submissions_bp, forms_bp):
+        csrf.exempt(blueprint)
 
 
 def _register_commands(app: Flask) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 
@@ -51,18 +52,42 @@ class AppError(Exception):
         return body
 
 
+_PAGE_ERRORS = {
+    400: ("Yêu cầu không hợp lệ", "Dữ liệu gửi lên không hợp lệ. Hãy tải lại trang và thử lại."),
+    403: ("Không có quyền", "Tài khoản của anh/chị không được xem trang này."),
+    404: (
+        "Không tìm thấy",
+        "Trang hoặc dữ liệu này không tồn tại (hoặc không thuộc phạm vi của anh/chị).",
+    ),
+    405: ("Không hỗ trợ", "Thao tác này không được hỗ trợ."),
+    413: ("Tệp quá lớn", "Tệp gửi lên quá lớn."),
+}
+
+
 def register_error_writers(app: Flask) -> None:
-    """Write errors on the JSON API (and anything without its own writer) as JSON."""
+    """Errors on ``/api/`` are JSON; on pages, a Vietnamese page.  The OpenRosa blueprint
+    registers its own writer (``server.openrosa.routes``)."""
+
+    def wants_json() -> bool:
+        return request.path.startswith("/api/")
 
     @app.errorhandler(AppError)
     def _app_error(error: AppError):
-        return jsonify(error.to_dict()), error.status
+        if wants_json():
+            return jsonify(error.to_dict()), error.status
+        page = render_template(
+            "error.html", code=error.status, title="Không thực hiện được", message=error.message_vi
+        )
+        return page, error.status
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
-        return (
-            jsonify(
-                {"code": f"http.{error.code}", "message": error.name, "message_en": error.name}
-            ),
-            error.code or 500,
-        )
+        status = error.code or 500
+        if wants_json():
+            body = {"code": f"http.{status}", "message": error.name, "message_en": error.name}
+            return jsonify(body), status
+        if isinstance(error, CSRFError):
+            title, message = "Phiên làm việc đã hết hạn", "Hãy tải lại trang rồi thử lại."
+        else:
+            title, message = _PAGE_ERRORS.get(status, (error.name, error.description or ""))
+        return render_template("error.html", code=status, title=title, message=message), status

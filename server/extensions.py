@@ -1,7 +1,11 @@
 """Unbound extension singletons, bound to an application in :func:`server.create_app`."""
 
+from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 
 from server.db import Base
 
 db = SQLAlchemy(model_class=Base)
+login_manager = LoginManager()
+csrf = CSRFProtect()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -24,7 +25,7 @@ class Role(enum.StrEnum):
     REVIEWER = "reviewer"  # rà soát viên (ODK Collect)
 
 
-class User(Base):
+class User(UserMixin, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,6 +47,10 @@ class User(Base):
         secondary="user_villages", order_by="Village.code"
     )
     device_tokens: Mapped[list[DeviceToken]] = relationship(back_populates="user")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot log in
+        return self.active
 
 
 class UserVillage(Base):

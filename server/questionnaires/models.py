@@ -73,8 +73,9 @@ class FormVersion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(default=utcnow)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # SHA-256 of the draft's test token (``/test/<token>/…``); None once published.
-    test_token_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The draft's test token (``/test/<token>/…``, like ODK Central's draft URL): it gives
+    # access to this draft only and is cleared when the draft is published.
+    test_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     # An administrator can stop accepting an old version (phones are told to update).
     accepting_submissions: Mapped[bool] = mapped_column(Boolean, default=True)

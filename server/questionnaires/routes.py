@@ -167,28 +167,31 @@ def assign(form_id: str):
 
 @bp.get("/<form_id>/versions/<version>.xlsx")
 def download_xlsx(form_id: str, version: str):
-    found = _version_or_404(_form_or_404(form_id), version)
-    if found.xlsx is None:
+    return version_download(_form_or_404(form_id), version, "xlsx")
+
+
+@bp.get("/<form_id>/versions/<version>.xml")
+def download_xml(form_id: str, version: str):
+    return version_download(_form_or_404(form_id), version, "xml")
+
+
+def version_download(form: Form, version: str, kind: str) -> Response:
+    """A version's XLSForm source (``xlsx``) or XForm (``xml``) as a file download."""
+    found = _version_or_404(form, version)
+    if kind == "xml":
+        content, mimetype = found.xform, "text/xml; charset=utf-8"
+    elif found.xlsx is None:
         raise AppError(
             "form.no_source",
             404,
             "Phiên bản này được nạp dưới dạng XForm, không có tệp XLSForm gốc.",
             "This version was uploaded as an XForm; there is no XLSForm source.",
         )
-    return _download(
-        found.xlsx,
-        f"{form_id}-{version}.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-
-
-@bp.get("/<form_id>/versions/<version>.xml")
-def download_xml(form_id: str, version: str):
-    found = _version_or_404(_form_or_404(form_id), version)
-    return _download(found.xform, f"{form_id}-{version}.xml", "text/xml; charset=utf-8")
-
-
-def _download(content: bytes, filename: str, mimetype: str) -> Response:
+    else:
+        content = found.xlsx
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = Response(content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{form.xml_form_id}-{found.version}.{kind}"'
+    )
     return response

@@ -148,7 +148,7 @@ def create_version(
         state=state,
         published_at=utcnow() if state == VersionState.PUBLISHED else None,
         uploaded_by_id=uploaded_by.id if uploaded_by else None,
-        test_token_sha256=_digest(test_token) if test_token else None,
+        test_token=test_token,
         warnings=list(warnings or []),
     )
     db.session.add(version)
@@ -259,7 +259,7 @@ def publish_draft(form: Form) -> FormVersion:
     db.session.execute(delete(DraftSubmission).where(DraftSubmission.form_version_id == draft.id))
     draft.state = VersionState.PUBLISHED
     draft.published_at = utcnow()
-    draft.test_token_sha256 = None
+    draft.test_token = None
     form.title = draft.title
     form.current_version = draft
     db.session.flush()
@@ -293,8 +293,7 @@ def draft_for_test_token(token: str) -> FormVersion | None:
         return None
     return db.session.scalar(
         select(FormVersion).where(
-            FormVersion.test_token_sha256 == _digest(token),
-            FormVersion.state == VersionState.DRAFT,
+            FormVersion.test_token == token, FormVersion.state == VersionState.DRAFT
         )
     )
 
@@ -346,7 +345,3 @@ def version_for_download(user: User, xml_form_id: str, version: str) -> FormVers
     if form is None or form.state == FormState.CLOSED or not can_fill(user, form):
         return None
     return published_version(form, version)
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()

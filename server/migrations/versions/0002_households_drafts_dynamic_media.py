@@ -68,12 +68,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('state', sa.Enum('draft', 'published', name='versionstate', native_enum=False, length=10), nullable=False, server_default='published'))
         batch_op.add_column(sa.Column('created_at', sa.DateTime(), nullable=False, server_default=sa.func.current_timestamp()))
         batch_op.add_column(sa.Column('uploaded_by_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('test_token_sha256', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('test_token', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('warnings', sa.JSON(), nullable=False, server_default='[]'))
         batch_op.alter_column('published_at',
                existing_type=sa.DATETIME(),
                nullable=True)
-        batch_op.create_unique_constraint(batch_op.f('uq_form_versions_test_token_sha256'), ['test_token_sha256'])
+        batch_op.create_unique_constraint(batch_op.f('uq_form_versions_test_token'), ['test_token'])
         batch_op.create_foreign_key(batch_op.f('fk_form_versions_uploaded_by_id_users'), 'users', ['uploaded_by_id'], ['id'])
 
 
@@ -81,12 +81,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('form_versions', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_form_versions_uploaded_by_id_users'), type_='foreignkey')
-        batch_op.drop_constraint(batch_op.f('uq_form_versions_test_token_sha256'), type_='unique')
+        batch_op.drop_constraint(batch_op.f('uq_form_versions_test_token'), type_='unique')
         batch_op.alter_column('published_at',
                existing_type=sa.DATETIME(),
                nullable=False)
         batch_op.drop_column('warnings')
-        batch_op.drop_column('test_token_sha256')
+        batch_op.drop_column('test_token')
         batch_op.drop_column('uploaded_by_id')
         batch_op.drop_column('created_at')
         batch_op.drop_column('state')

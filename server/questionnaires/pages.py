@@ -1,0 +1,206 @@
+"""Web pages for province administrators: upload an XLSForm, see its problems by sheet and row,
+try the draft on a phone through its own QR code, publish, open/close, retire old versions,
+assign to communes, and download every version's source."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from server.accounts.models import Role
+from server.accounts.web import staff_page
+from server.blobs import blob_store
+from server.db import write_transaction
+from server.errors import AppError
+from server.extensions import db
+from server.geography.models import Commune
+from server.openrosa.qr import collect_settings, settings_qr
+from server.questionnaires.models import Form, FormAssignment, FormState
+from server.questionnaires.routes import version_download
+from server.questionnaires.services import (
+    assign_form,
+    discard_draft,
+    draft_of,
+    get_form,
+    publish_draft,
+    set_form_state,
+    set_version_accepting,
+    upload_xlsform,
+)
+
+bp = Blueprint("forms_admin", __name__, url_prefix="/admin/forms")
+
+STATE_LABELS = {
+    FormState.OPEN: "Mở (tải về và nhận phiếu)",
+    FormState.CLOSING: "Sắp đóng (không cho tải, vẫn nhận phiếu)",
+    FormState.CLOSED: "Đóng (không nhận phiếu)",
+}
+
+
+def _base_url() -> str:
+    from flask import current_app
+
+    return current_app.config["EXTERNAL_URL"].rstrip("/") or (
+        request.host_url.rstrip("/") + request.script_root
+    )
+
+
+def _form_or_404(form_id: str) -> Form:
+    form = get_form(form_id)
+    if form is None:
+        abort(404)
+    return form
+
+
+@bp.get("")
+@staff_page(Role.ADMIN)
+def index():
+    forms = db.session.scalars(select(Form).order_by(Form.xml_form_id)).all()
+    return render_template(
+        "questionnaires/forms.html",
+        forms=forms,
+        drafts={f.id: draft_of(f) for f in forms},
+        state_labels=STATE_LABELS,
+    )
+
+
+@bp.post("/upload")
+@staff_page(Role.ADMIN)
+def upload():
+    xlsform = request.files.get("xlsform")
+    if xlsform is None or not xlsform.filename:
+        flash("Hãy chọn tệp XLSForm (.xlsx) để tải lên.", "error")
+        return redirect(url_for(".index"))
+    media = {f.filename: f.read() for f in request.files.getlist("media") if f.filename}
+    try:
+        with write_transaction(db.session):
+            result = upload_xlsform(
+                xlsform.read(), blobs=blob_store(), uploaded_by=current_user, media=media
+            )
+            form_id = result.version.form.xml_form_id
+    except AppError as error:
+        forms = db.session.scalars(select(Form).order_by(Form.xml_form_id)).all()
+        return render_template(
+            "questionnaires/forms.html",
+            forms=forms,
+            drafts={f.id: draft_of(f) for f in forms},
+            state_labels=STATE_LABELS,
+            upload_error=error,
+            problems=error.details.get("problems", []),
+            filename=xlsform.filename,
+        ), error.status
+    flash("Đã tải lên bản nháp. Hãy thử trên điện thoại bằng mã QR bên dưới rồi xuất bản.", "info")
+    return redirect(url_for(".detail", form_id=form_id))
+
+
+@bp.get("/<form_id>")
+@staff_page(Role.ADMIN)
+def detail(form_id: str):
+    form = _form_or_404(form_id)
+    draft = draft_of(form)
+    test_url = qr_svg = None
+    if draft is not None and draft.test_token:
+        test_url = f"{_base_url()}/test/{draft.test_token}"
+        qr = settings_qr(collect_settings(test_url, f"[NHÁP] {draft.title}", managed=False))
+        qr_svg = qr.svg_inline(scale=4)
+    assigned = db.session.scalars(
+        select(Commune)
+        .join(FormAssignment, FormAssignment.commune_id == Commune.id)
+        .where(FormAssignment.form_id == form.id)
+        .order_by(Commune.code)
+    ).all()
+    communes = db.session.scalars(
+        select(Commune)
+        .where(Commune.province_id == current_user.province_id)
+        .order_by(Commune.code)
+    ).all()
+    return render_template(
+        "questionnaires/form_detail.html",
+        form=form,
+        draft=draft,
+        test_url=test_url,
+        qr_svg=qr_svg,
+        published=[v for v in form.versions if v.state.value == "published"],
+        state_labels=STATE_LABELS,
+        assigned=assigned,
+        communes=[c for c in communes if c not in assigned],
+    )
+
+
+def _act(form_id: str, action, done: str):
+    try:
+        with write_transaction(db.session):
+            action(_form_or_404(form_id))
+    except AppError as error:
+        flash(error.message_vi, "error")
+    else:
+        flash(done, "info")
+    return redirect(url_for(".detail", form_id=form_id))
+
+
+@bp.post("/<form_id>/publish")
+@staff_page(Role.ADMIN)
+def publish(form_id: str):
+    return _act(form_id, publish_draft, "Đã xuất bản phiên bản mới; điện thoại sẽ được cập nhật.")
+
+
+@bp.post("/<form_id>/discard")
+@staff_page(Role.ADMIN)
+def discard(form_id: str):
+    return _act(form_id, discard_draft, "Đã xoá bản nháp và các phiếu thử.")
+
+
+@bp.post("/<form_id>/state")
+@staff_page(Role.ADMIN)
+def change_state(form_id: str):
+    try:
+        state = FormState(request.form.get("state", ""))
+    except ValueError:
+        abort(400)
+    return _act(form_id, lambda f: set_form_state(f, state), f"Trạng thái: {STATE_LABELS[state]}.")
+
+
+@bp.post("/<form_id>/versions/<version>/accepting")
+@staff_page(Role.ADMIN)
+def accepting(form_id: str, version: str):
+    accept = request.form.get("accepting") == "1"
+
+    def apply(form: Form) -> None:
+        found = next((v for v in form.versions if v.version == version), None)
+        if found is None:
+            abort(404)
+        set_version_accepting(found, accept)
+
+    message = "nhận phiếu trở lại" if accept else "ngừng nhận phiếu"
+    return _act(form_id, apply, f"Phiên bản {version}: {message}.")
+
+
+@bp.post("/<form_id>/assign")
+@staff_page(Role.ADMIN)
+def assign(form_id: str):
+    code = request.form.get("commune", "")
+
+    def apply(form: Form) -> None:
+        commune = db.session.scalar(
+            select(Commune).where(
+                Commune.code == code, Commune.province_id == current_user.province_id
+            )
+        )
+        if commune is None:
+            abort(404)
+        assign_form(form, commune)
+
+    return _act(form_id, apply, f"Đã giao biểu mẫu cho xã {code}.")
+
+
+@bp.get("/<form_id>/versions/<version>.xlsx")
+@staff_page(Role.ADMIN)
+def download_xlsx(form_id: str, version: str):
+    return version_download(_form_or_404(form_id), version, "xlsx")
+
+
+@bp.get("/<form_id>/versions/<version>.xml")
+@staff_page(Role.ADMIN)
+def download_xml(form_id: str, version: str):
+    return version_download(_form_or_404(form_id), version, "xml")
