@@ -22,6 +22,7 @@ from server.accounts.services import create_user, issue_device_token
 from server.db import write_transaction
 from server.extensions import db
 from server.geography.models import AreaType, Commune, Province, Village
+from server.households.services import import_households
 from server.openrosa.qr import collect_settings, settings_qr, write_png
 from server.questionnaires.models import Form
 from server.questionnaires.services import assign_form
@@ -36,6 +37,44 @@ ACCOUNTS = [
     ("canbo.demo", "Cán bộ xã Demo", Role.OFFICER),
     ("admin.demo", "Quản trị tỉnh Demo", Role.ADMIN),
 ]
+
+
+DEMO_LIST_YEAR = 2025
+_FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Đinh", "A", "Y", "Hồ", "Rơ Châm", "Siu"]
+_GIVEN = [
+    "Văn Minh",
+    "Thị Hoa",
+    "Blúp",
+    "Hlơn",
+    "Thút",
+    "Văn Tài",
+    "Thị Lan",
+    "Nhơn",
+    "Byă",
+    "Quang",
+]
+# Rough shares of last year's statuses in a poor mountain commune (illustrative only).
+_STATUS_CYCLE = ["ngheo", "ngheo", "can_ngheo", "khong", "ngheo", "can_ngheo", "khong", "moi"]
+
+
+def demo_households(per_village: int = 40) -> list[dict[str, str]]:
+    """Illustrative households (deterministic, not real people) for the demo villages."""
+    rows = []
+    for v_index, (v_code, _name) in enumerate(VILLAGES):
+        for n in range(1, per_village + 1):
+            family = _FAMILY[(n + v_index) % len(_FAMILY)]
+            given = _GIVEN[(n * 3 + v_index) % len(_GIVEN)]
+            status = _STATUS_CYCLE[(n + v_index) % len(_STATUS_CYCLE)]
+            rows.append(
+                {
+                    "code": f"{COMMUNE[0]}-{v_code}-{n:04d}",
+                    "village": v_code,
+                    "head_name": f"{family} {given}",
+                    "last_status": status,
+                    "source": "de_nghi" if status == "moi" else "danh_sach",
+                }
+            )
+    return rows
 
 
 def _credentials_file() -> Path:
@@ -67,6 +106,7 @@ def seed_demo() -> dict:
                 province=province,
             )
             credentials["accounts"][role.value] = {"username": username, "password": password}
+        import_households(commune, demo_households(), year=DEMO_LIST_YEAR)
         reviewer = db.session.scalar(select(User).where(User.username == ACCOUNTS[0][0]))
         credentials["reviewer_token"] = issue_device_token(reviewer, "demo phone").token
         for form in db.session.scalars(select(Form)):
