@@ -11,6 +11,8 @@ import threading
 import time
 
 from scripts.pgcluster import free_port
+from server.questionnaires.sources import load_sources
+from server.questionnaires.xform import inspect_xform
 from tests.collect_client import CollectClient, HttpTransport
 from tests.conftest import REPO
 from tests.instances import demo_instance, jpeg_bytes
@@ -77,12 +79,18 @@ def test_demo_script_prints_credentials_and_serves_collect(tmp_path):
 
         by_token = CollectClient(HttpTransport(), token_url)
         by_password = CollectClient(HttpTransport(), base, printed["username"], printed["password"])
+        shipped = sorted(
+            inspect_xform(s.compiled_path.read_bytes()).xml_form_id for s in load_sources()
+        )
         for phone in (by_token, by_password):
             entries = phone.form_list()
-            assert [e.form_id for e in entries] == ["rasoat_demo"]
-            phone.download_form(entries[0])
-            for media in phone.manifest(entries[0]):
-                phone.download_media(media)
+            assert sorted(e.form_id for e in entries) == shipped
+            for entry in entries:
+                phone.download_form(entry)
+                for media in phone.manifest(entry) if entry.manifest_url else []:
+                    content = phone.download_media(media)
+                    if media.filename == "households.csv":  # the demo commune's list
+                        assert content.decode().count("\nDEMO01-T0") == 120
         replies = by_password.submit(demo_instance(photo="p.jpg"), {"p.jpg": jpeg_bytes()})
         assert [r.status for r in replies] == [201]
     finally:
