@@ -2,9 +2,10 @@
 
 The CSV files follow ``xlsforms/README.md``: ``households.csv`` (``name``, ``label``,
 ``village``, ``village_name``, ``head_name``, ``last_status``, ``source``) and ``villages.csv``
-(``name``, ``label``).  A reviewer's phone gets only its own commune, or its own villages when the
-account is limited to some; the bytes are deterministic, so their MD5 changes exactly when the
-list changes and Collect then downloads the new list.
+(``name``, ``label``, ``area_type`` = ``rural``/``urban``).  A reviewer's phone gets only its
+own commune, or its own villages when the account is limited to some; the bytes are
+deterministic, so their MD5 changes exactly when the list changes and Collect then downloads
+the new list.
 """
 
 from __future__ import annotations
@@ -130,7 +131,10 @@ def _csv(header: tuple[str, ...], rows: Iterable[tuple]) -> bytes:
 
 
 def villages_csv(user: User | None) -> bytes:
-    return _csv(("name", "label"), ((v.code, v.name) for v in _villages_in_scope(user)))
+    return _csv(
+        ("name", "label", "area_type"),
+        ((v.code, v.name, v.effective_area_type.value) for v in _villages_in_scope(user)),
+    )
 
 
 def households_csv(user: User | None) -> bytes:

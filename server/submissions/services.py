@@ -227,14 +227,7 @@ def _village_of(fields: dict[str, str], submitter: User) -> Village | None:
         villages and the household is in another.
     """
     allowed = list(submitter.villages)
-    code = next(
-        (
-            v.strip()
-            for k, v in fields.items()
-            if k.rsplit("/", 1)[-1] == VILLAGE_FIELD and "[" not in k and v.strip()
-        ),
-        None,
-    )
+    code = _village_code(fields)
     village = None
     if code is not None:
         village = db.session.scalar(
@@ -250,6 +243,17 @@ def _village_of(fields: dict[str, str], submitter: User) -> Village | None:
             f"Account {submitter.username} is not assigned to village {village.name}.",
         )
     return village
+
+
+def _village_code(fields: dict[str, str]) -> str | None:
+    """The value of the top-level ``village`` field, else of one inside a group (never in a
+    repeat)."""
+    candidates = [
+        (key.count("/"), value.strip())
+        for key, value in fields.items()
+        if key.rsplit("/", 1)[-1] == VILLAGE_FIELD and "[" not in key and value.strip()
+    ]
+    return min(candidates)[1] if candidates else None
 
 
 def _version_by_instance_id(form_id: int, instance_id: str) -> SubmissionVersion | None:

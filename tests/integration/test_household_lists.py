@@ -130,3 +130,20 @@ def test_import_checks_every_row_before_writing(app, seeded):
     assert (result.created, result.updated) == (3, 0)
     again = _import(app, ROWS, year=2026)
     assert (again.created, again.updated) == (0, 3)
+
+
+def test_villages_csv_carries_each_villages_area_type(app, seeded):
+    from server.accounts.models import User
+    from server.households.services import villages_csv
+
+    with app.app_context():
+        reviewer = db.session.scalar(select(User).where(User.username == "rsv1"))
+        rows = _csv_rows(villages_csv(reviewer))
+        other = db.session.scalar(select(User).where(User.username == "rsv2"))
+        urban = _csv_rows(villages_csv(other))
+    assert [(r["name"], r["area_type"]) for r in rows] == [
+        ("T01", "rural"),
+        ("T02", "rural"),
+        ("T03", "rural"),
+    ]
+    assert [r["area_type"] for r in urban] == ["urban"]  # commune X2 is urban

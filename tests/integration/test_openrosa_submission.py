@@ -267,3 +267,11 @@ def test_submission_with_xforms_default_namespace_is_accepted(app, phone):
         b"<data ", b'<data xmlns="http://www.w3.org/2002/xforms" ', 1
     )
     assert post(phone, xml).status == 201
+
+
+def test_top_level_village_field_wins_over_one_in_a_group():
+    from server.submissions.services import _village_code
+
+    assert _village_code({"grp/village": "T03", "village": "T02"}) == "T02"
+    assert _village_code({"grp/village": "T03"}) == "T03"
+    assert _village_code({"members[1]/village": "T03"}) is None
