@@ -43,7 +43,12 @@ def test_collect_lists_downloads_fills_and_sends_a_form(app, collect, seeded):
     assert [m.filename for m in media] == ["villages.csv"]
     assert media[0].download_url.startswith(prefix + "/")
     csv = collect.download_media(media[0])
-    assert csv.decode("utf-8").splitlines()[0] == "name,label"
+    assert csv.decode("utf-8").splitlines() == [
+        "name,label,area_type",
+        "T01,Thôn Một,rural",
+        "T02,Thôn Hai,rural",
+        "T03,Làng Ba,rural",
+    ]
 
     instance_id = new_instance_id()
     xml = demo_instance(instance_id, photo="ảnh nhà 1.jpg")
