@@ -1,22 +1,27 @@
 """JavaRosa — the form engine inside ODK Collect — for Python tests.
 
 The engine is the one bundled with pyxform 4.5.0: ODK Validate v1.20.0, a fat jar
-containing JavaRosa 5.1.0. Two checks:
+containing JavaRosa 5.1.0. Two checks and a computation:
 
     validate_form(xform_path)            # ODK Validate, exactly as pyxform runs it
     check_instance(form_xml, xml_bytes, media_dir)  # -> "uuid:..." or InstanceInvalid
+    recompute(form_xml, xml_bytes, media_dir)  # -> {"/data/rep[2]/calc": "value", ...}
 
-``check_instance`` runs ``javarosa/InstanceCheck.java`` (compiled on first use into
-``javarosa/build/``), which re-opens the instance the way Collect does when editing a
-saved form and validates it as if it were finalized. ``media_dir`` holds the form's
-attachments (``households.csv`` for ``jr://file-csv/households.csv``); without it,
-selects from external files have no choices and any answer to them is rejected.
-One check costs one JVM start, about 0.2-0.4 s.
+``check_instance`` runs ``javarosa/InstanceCheck.java``, which re-opens the instance the
+way Collect does when editing a saved form and validates it as if it were finalized.
+``recompute`` runs ``javarosa/Recompute.java``, which re-opens it the same way after
+emptying every calculated node, and returns what JavaRosa computes for each of them.
+Both programs are compiled together on first use into ``javarosa/build/``. ``media_dir``
+holds the form's attachments (``households.csv`` for ``jr://file-csv/households.csv``);
+without it, external files read as empty: selects from them have no choices (any answer
+is rejected) and lookups in them compute "". One call costs one JVM start, about
+0.2-0.4 s.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -24,15 +29,17 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent / "javarosa"
-SOURCE = HERE / "InstanceCheck.java"
+CHECK_CLASS = "InstanceCheck"
+RECOMPUTE_CLASS = "Recompute"
+SOURCES = tuple(HERE / f"{name}.java" for name in (CHECK_CLASS, RECOMPUTE_CLASS))
 BUILD_ROOT = HERE / "build"
-MAIN_CLASS = "InstanceCheck"
 TIMEOUT_SECONDS = 120
 
 __all__ = [
     "FormInvalid",
     "InstanceInvalid",
     "check_instance",
+    "recompute",
     "validate_form",
     "validator_jar",
 ]
@@ -86,21 +93,28 @@ def validate_form(xform_path: Path) -> None:
 
 
 def _classes_dir(build_root: Path = BUILD_ROOT) -> Path:
-    """Compile InstanceCheck.java once per (source, jar) and return the class directory.
+    """Compile the Java sources once per (sources, jar) and return the class directory.
 
-    The directory is named after a hash of the source and the jar, so an edited
-    .java gets recompiled. Each compile goes to a private temp directory that is then
-    renamed into place: rename is atomic, so concurrent pytest workers either see no
-    directory or a complete one, and a loser of the race just discards its copy.
+    The directory is named after a hash of every source and the jar, so editing any
+    .java recompiles them all (they are compiled together: Recompute uses InstanceCheck).
+    Each compile goes to a private temp directory that is then renamed into place:
+    rename is atomic, so concurrent pytest workers either see no directory or a complete
+    one, and a loser of the race just discards its copy.
     """
     jar = validator_jar()
-    source = SOURCE.read_bytes()
+    sources = {path.name: path.read_bytes() for path in SOURCES}
     jar_stat = jar.stat()
-    key = hashlib.sha256(
-        source + f"\0{jar}\0{jar_stat.st_size}\0{jar_stat.st_mtime_ns}".encode()
-    ).hexdigest()[:16]
+    digest = hashlib.sha256()
+    for name, source in sources.items():
+        digest.update(f"{name}\0{len(source)}\0".encode() + source)
+    digest.update(f"\0{jar}\0{jar_stat.st_size}\0{jar_stat.st_mtime_ns}".encode())
+    key = digest.hexdigest()[:16]
     out = build_root / key
-    if (out / f"{MAIN_CLASS}.class").is_file():
+
+    def complete(classes: Path) -> bool:
+        return all((classes / f"{path.stem}.class").is_file() for path in SOURCES)
+
+    if complete(out):
         return out
 
     javac = _require("javac")
@@ -108,23 +122,26 @@ def _classes_dir(build_root: Path = BUILD_ROOT) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=build_root))
     try:
         # Compile a copy of exactly the bytes that were hashed.
-        (tmp / "src").mkdir()
-        src_copy = tmp / "src" / SOURCE.name
-        src_copy.write_bytes(source)
+        src_dir = tmp / "src"
+        src_dir.mkdir()
+        for name, source in sources.items():
+            (src_dir / name).write_bytes(source)
         classes = tmp / "classes"
+        javac_cmd = [javac, "-encoding", "UTF-8", "-d", str(classes), "-cp", str(jar)]
         result = subprocess.run(
-            [javac, "-encoding", "UTF-8", "-d", str(classes), "-cp", str(jar), str(src_copy)],
+            [*javac_cmd, *(str(src_dir / name) for name in sources)],
             check=False,
             capture_output=True,
             text=True,
             timeout=TIMEOUT_SECONDS,
         )
         if result.returncode != 0:
-            raise RuntimeError(f"javac failed on {SOURCE}:\n{result.stdout}{result.stderr}")
+            names = ", ".join(str(path) for path in SOURCES)
+            raise RuntimeError(f"javac failed on {names}:\n{result.stdout}{result.stderr}")
         try:
             os.rename(classes, out)
         except OSError:
-            if not (out / f"{MAIN_CLASS}.class").is_file():
+            if not complete(out):
                 raise  # not a lost race: a real filesystem problem
         else:  # we built a new version: builds of older sources are dead weight
             for old in build_root.iterdir():
@@ -135,14 +152,10 @@ def _classes_dir(build_root: Path = BUILD_ROOT) -> Path:
     return out
 
 
-def check_instance(form_xml: Path, instance_xml: bytes, media_dir: Path | None = None) -> str:
-    """Validate a submission instance against its XForm with JavaRosa.
-
-    Returns the instance's ``meta/instanceID``. Raises ``InstanceInvalid`` when
-    JavaRosa (or the harness's stricter checks: form id, unknown elements, values
-    that do not fit their type, answers not among the choices) rejects it, and
-    ``RuntimeError`` for anything else (unparseable XML, Java missing, timeout).
-    """
+def _run(
+    main_class: str, form_xml: Path, instance_xml: bytes, media_dir: Path | None
+) -> tuple[int, str, str]:
+    """Run a harness program on an instance: (exit code, its last stdout line, all output)."""
     if isinstance(instance_xml, str):
         instance_xml = instance_xml.encode("utf-8")
     form_xml = Path(form_xml)
@@ -156,7 +169,7 @@ def check_instance(form_xml: Path, instance_xml: bytes, media_dir: Path | None =
     with tempfile.TemporaryDirectory(prefix="jr-instance-") as tmp:
         instance_path = Path(tmp) / "instance.xml"
         instance_path.write_bytes(instance_xml)
-        cmd = [java, "-cp", classpath, MAIN_CLASS, str(form_xml), str(instance_path)]
+        cmd = [java, "-cp", classpath, main_class, str(form_xml), str(instance_path)]
         if media_dir is not None:
             cmd.append(str(media_dir))
         try:
@@ -170,16 +183,57 @@ def check_instance(form_xml: Path, instance_xml: bytes, media_dir: Path | None =
             )
         except subprocess.TimeoutExpired:
             raise RuntimeError(
-                f"JavaRosa check timed out after {TIMEOUT_SECONDS}s: {form_xml}"
+                f"JavaRosa {main_class} timed out after {TIMEOUT_SECONDS}s: {form_xml}"
             ) from None
 
+    # The programs print UTF-8 whatever the locale.
     out = result.stdout.decode("utf-8", "replace").strip()
     last = out.splitlines()[-1] if out else ""
-    if result.returncode == 0 and last.startswith("OK "):
+    everything = f"{out}\n{result.stderr.decode('utf-8', 'replace')}".rstrip()
+    return result.returncode, last, everything
+
+
+def check_instance(form_xml: Path, instance_xml: bytes, media_dir: Path | None = None) -> str:
+    """Validate a submission instance against its XForm with JavaRosa.
+
+    Returns the instance's ``meta/instanceID``. Raises ``InstanceInvalid`` when
+    JavaRosa (or the harness's stricter checks: form id, unknown elements, values
+    that do not fit their type, answers not among the choices) rejects it, and
+    ``RuntimeError`` for anything else (unparseable XML, Java missing, timeout).
+    """
+    code, last, out = _run(CHECK_CLASS, form_xml, instance_xml, media_dir)
+    if code == 0 and last.startswith("OK "):
         return last[len("OK ") :]
-    if result.returncode == 1 and last.startswith("INVALID "):
+    if code == 1 and last.startswith("INVALID "):
         raise InstanceInvalid(last[len("INVALID ") :])
-    raise RuntimeError(
-        f"JavaRosa check failed (exit {result.returncode}) for {form_xml}:\n"
-        f"{out}\n{result.stderr.decode('utf-8', 'replace')}".rstrip()
-    )
+    raise RuntimeError(f"JavaRosa check failed (exit {code}) for {form_xml}:\n{out}")
+
+
+def recompute(form_xml: Path, instance_xml: bytes, media_dir: Path | None = None) -> dict[str, str]:
+    """Every calculation of the form, as JavaRosa (ODK Collect) computes it for this instance.
+
+    Every node bound by a ``calculate`` is emptied first, then the instance is re-opened
+    as Collect re-opens a saved instance for editing, so each value is computed again from
+    the answers alone (and ``media_dir``'s CSV/XML files), whatever the instance carried.
+
+    Returns ``{path: value}`` in document order for every calculated node that is
+    relevant, i.e. that Collect would submit (``meta/instanceName`` included); as in
+    Collect, a node the instance lacks counts as not relevant unless a ``relevant``
+    expression of its own says otherwise. A path is
+    the node's absolute XPath with a 1-based position on every repeat instance and
+    nowhere else -- ``/data/n_members``, ``/data/members[1]/age_group`` even when there is
+    a single member -- the same form as ``InstanceInvalid.ref`` and the Web Forms steps'
+    ``ref``. A value is the text Collect would write in the submission ("" when empty).
+
+    Raises ``InstanceInvalid`` when the instance does not belong to the form (another
+    root or form id, elements or values the form cannot hold: computing from what is
+    left would be meaningless); constraints and required answers are not checked (that is
+    ``check_instance``). ``RuntimeError`` for anything else (unparseable XML, Java
+    missing, timeout).
+    """
+    code, last, out = _run(RECOMPUTE_CLASS, form_xml, instance_xml, media_dir)
+    if code == 0 and last.startswith("OK "):
+        return json.loads(last[len("OK ") :])
+    if code == 1 and last.startswith("INVALID "):
+        raise InstanceInvalid(last[len("INVALID ") :])
+    raise RuntimeError(f"JavaRosa recompute failed (exit {code}) for {form_xml}:\n{out}")

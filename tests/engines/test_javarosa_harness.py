@@ -4,11 +4,14 @@ A small XLSForm is compiled with pyxform 4.5.0 and hand-written instances are
 checked by JavaRosa 5.1.0 (from the ODK Validate jar pyxform bundles). Every
 rejection test asserts the exact node JavaRosa names, and every acceptance test
 asserts the exact instanceID it read back, so the tests fail if the engine stops
-checking or the harness stops asking it.
+checking or the harness stops asking it. ``recompute`` is tested the same way on a
+second form whose calculations read a repeat count and a CSV file: exact values,
+computed over stale ones the instance carries.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 
@@ -21,6 +24,7 @@ try:  # run from the repo root with `python -m pytest`, or as a package
         InstanceInvalid,
         _classes_dir,
         check_instance,
+        recompute,
         validate_form,
         validator_jar,
     )
@@ -30,6 +34,7 @@ except ImportError:  # pytest's default rootdir-less import puts this folder on 
         InstanceInvalid,
         _classes_dir,
         check_instance,
+        recompute,
         validate_form,
         validator_jar,
     )
@@ -239,6 +244,113 @@ def test_unparseable_instance_is_a_runtime_error(form):
         check_instance(form[0], b"<data id='khao_sat_ho'><ho_ten>", form[1])
 
 
+# --- recompute -----------------------------------------------------------------
+
+CALC_FORM_ID = "tinh_lai"
+
+CALC_XLSFORM_MD = f"""
+| survey |
+| | type                                | name       | label       | calculation                                          | relevant       |
+| | select_one_from_file households.csv | ho         | Hộ gia đình |                                                      |                |
+| | begin_repeat                        | thanh_vien | Thành viên  |                                                      |                |
+| | text                                | ten_tv     | Tên         |                                                      |                |
+| | calculate                           | nhan       |             | concat(position(..), '. ', ${{ten_tv}})              |                |
+| | end_repeat                          |            |             |                                                      |                |
+| | calculate                           | so_tv      |             | count(${{thanh_vien}})                               |                |
+| | calculate                           | so_tv_dau  |             | once(${{so_tv}})                                     |                |
+| | decimal                             | ti_le      | Tỉ lệ       | ${{so_tv}} div 4                                     |                |
+| | calculate                           | ten_ho     |             | instance('households')/root/item[name=${{ho}}]/label |                |
+| | calculate                           | dong_nguoi |             | 'co'                                                 | ${{so_tv}} > 2 |
+| settings |
+| | form_id        | instance_name                          |
+| | {CALC_FORM_ID} | concat(${{ten_ho}}, ' – ', ${{so_tv}}) |
+"""
+
+
+def calc_instance(
+    members: tuple[str, ...] = ("Trần Văn Bình", "Lê Thị Châu"),
+    *,
+    form_id: str = CALC_FORM_ID,
+    ho: str = "HH002",
+) -> bytes:
+    """Every calculated node carries a wrong value, as if computed by a broken engine."""
+    repeats = "".join(
+        f"<thanh_vien><ten_tv>{m}</ten_tv><nhan>sai</nhan></thanh_vien>" for m in members
+    )
+    return (
+        f'{COLLECT_DECLARATION}<data xmlns:jr="http://openrosa.org/javarosa" id="{form_id}">'
+        f"<ho>{ho}</ho>{repeats}<so_tv>99</so_tv><so_tv_dau>99</so_tv_dau><ti_le>7.5</ti_le><ten_ho>sai</ten_ho>"
+        "<dong_nguoi>sai</dong_nguoi>"
+        f"<meta><instanceID>{INSTANCE_ID}</instanceID><instanceName>sai</instanceName></meta>"
+        "</data>"
+    ).encode()
+
+
+@pytest.fixture(scope="module")
+def calc_form(tmp_path_factory) -> Path:
+    """The compiled recompute form; its media folder is the first form's (households.csv)."""
+    form_xml = tmp_path_factory.mktemp("javarosa-calc") / "calc.xml"
+    form_xml.write_text(convert(xlsform=CALC_XLSFORM_MD, file_type=".md").xform, encoding="utf-8")
+    return form_xml
+
+
+def test_recompute_computes_every_calculation_from_the_answers(calc_form, form):
+    # Document order, a position on every repeat instance, the CSV label read through
+    # jr://file-csv/, a decimal as Collect serializes it; dong_nguoi is not relevant.
+    assert list(recompute(calc_form, calc_instance(), form[1]).items()) == [
+        ("/data/thanh_vien[1]/nhan", "1. Trần Văn Bình"),
+        ("/data/thanh_vien[2]/nhan", "2. Lê Thị Châu"),
+        ("/data/so_tv", "2"),
+        ("/data/so_tv_dau", "2"),  # once() would keep 99 had the node not been emptied
+        ("/data/ti_le", "0.5"),
+        ("/data/ten_ho", "Hộ bà Tư"),
+        ("/data/meta/instanceName", "Hộ bà Tư – 2"),
+    ]
+
+
+def test_recompute_follows_the_repeat_count_and_relevance(calc_form, form):
+    members = ("An", "Bảo", 'Chi "Út"\\Bé')  # quotes and backslash survive the JSON
+    values = recompute(calc_form, calc_instance(members, ho="HH001"), form[1])
+    assert values == {
+        "/data/thanh_vien[1]/nhan": "1. An",
+        "/data/thanh_vien[2]/nhan": "2. Bảo",
+        "/data/thanh_vien[3]/nhan": '3. Chi "Út"\\Bé',
+        "/data/so_tv": "3",
+        "/data/so_tv_dau": "3",
+        "/data/ti_le": "0.75",
+        "/data/ten_ho": "Hộ ông Ba",
+        "/data/dong_nguoi": "co",
+        "/data/meta/instanceName": "Hộ ông Ba – 3",
+    }
+    single = recompute(calc_form, calc_instance(("An",)), form[1])
+    assert single["/data/thanh_vien[1]/nhan"] == "1. An"  # position even for a lone instance
+    assert single["/data/so_tv"] == "1"
+
+
+def test_recompute_without_media_dir_reads_an_empty_csv(calc_form):
+    values = recompute(calc_form, calc_instance(), None)
+    assert values["/data/ten_ho"] == ""
+    assert values["/data/meta/instanceName"] == " – 2"
+
+
+def test_recompute_refuses_a_broken_instance(calc_form, form):
+    with pytest.raises(RuntimeError, match="instance does not parse"):
+        recompute(calc_form, b"<data id='tinh_lai'><so_tv>", form[1])
+    with pytest.raises(InstanceInvalid) as other_form:
+        recompute(calc_form, calc_instance(form_id=FORM_ID), form[1])
+    assert other_form.value.ref == "/data/@id"
+    assert "form id is 'tinh_lai'" in other_form.value.reason
+    with pytest.raises(InstanceInvalid) as unknown:
+        recompute(calc_form, calc_instance().replace(b"<so_tv>", b"<ghi_chu>x</ghi_chu><so_tv>"))
+    assert unknown.value.ref == "/data/ghi_chu"
+    with pytest.raises(InstanceInvalid) as bad_value:
+        recompute(
+            calc_form, calc_instance().replace(b"<ti_le>7.5<", "<ti_le>bảy<".encode()), form[1]
+        )
+    assert bad_value.value.ref == "/data/ti_le"
+    assert "not a valid decimal" in bad_value.value.reason
+
+
 # --- the harness itself ---------------------------------------------------------
 
 
@@ -261,5 +373,27 @@ def test_concurrent_first_compiles_agree(tmp_path):
     assert len(set(results)) == 1
     (classes,) = set(results)
     assert (classes / "InstanceCheck.class").is_file()
+    assert (classes / "Recompute.class").is_file()
     # No half-written temp directories left behind.
     assert [p.name for p in tmp_path.iterdir()] == [classes.name]
+
+
+def test_editing_either_source_recompiles_both(tmp_path, monkeypatch):
+    # Recompute.java uses InstanceCheck's helpers: both are hashed and compiled together.
+    harness = sys.modules[_classes_dir.__module__]
+    src = tmp_path / "src"
+    src.mkdir()
+    copies = tuple(src / path.name for path in harness.SOURCES)
+    for original, copy in zip(harness.SOURCES, copies, strict=True):
+        copy.write_bytes(original.read_bytes())
+    assert [c.name for c in copies] == ["InstanceCheck.java", "Recompute.java"]
+    monkeypatch.setattr(harness, "SOURCES", copies)
+    build = tmp_path / "build"
+    first = _classes_dir(build)
+    for copy in copies:
+        copy.write_bytes(copy.read_bytes() + b"// edited\n")
+        rebuilt = _classes_dir(build)
+        assert rebuilt != first
+        assert {p.name for p in rebuilt.iterdir()} >= {"InstanceCheck.class", "Recompute.class"}
+        assert [p.name for p in build.iterdir()] == [rebuilt.name]  # stale build removed
+        first = rebuilt

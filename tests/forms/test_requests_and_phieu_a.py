@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -353,125 +352,21 @@ def filled(tmp_path_factory) -> dict[tuple[str, str], webforms.FilledInstance]:
 
 # --- JavaRosa recomputing the calculations ---------------------------------------------------
 
-RECOMPUTE_JAVA = r"""
-import java.io.*;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import org.javarosa.core.model.FormDef;
-import org.javarosa.core.model.instance.*;
-import org.javarosa.core.reference.*;
-import org.javarosa.model.xform.XFormsModule;
-import org.javarosa.model.xform.XPathReference;
-import org.javarosa.xform.parse.XFormParser;
-import org.javarosa.xform.util.XFormUtils;
 
-/** FORM INSTANCE MEDIA_DIR PATH...: re-open the instance as Collect does when editing, let
- *  JavaRosa recompute every calculate, print "PATH<TAB>value" for each PATH. */
-public final class Recompute {
-    public static void main(String[] a) throws Exception {
-        new XFormsModule().registerModule();
-        final File media = new File(a[2]).getAbsoluteFile();
-        ReferenceManager.instance().addReferenceFactory(
-            new PrefixedRootFactory(new String[] {"file/", "file-csv/"}) {
-                protected Reference factory(String terminal, String uri) {
-                    return new FileRef(new File(media, terminal), uri);
-                }
-            });
-        FormDef form;
-        try (InputStream in = new FileInputStream(a[0])) {
-            form = XFormUtils.getFormFromInputStream(in);
-        }
-        FormInstance saved = XFormParser.restoreDataModel(Files.readAllBytes(new File(a[1]).toPath()), null);
-        TreeElement root = form.getMainInstance().getRoot().deepCopy(true);
-        root.populate(saved.getRoot(), form);
-        form.getMainInstance().setRoot(root);
-        form.initialize(false, new InstanceInitializationFactory());
-        PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
-        for (int i = 3; i < a.length; i++) {
-            TreeReference ref = XPathReference.getPathExpr(a[i]).getReference();
-            TreeElement e = form.getMainInstance().resolveReference(ref);
-            String v = e == null || e.getValue() == null ? "" : e.getValue().uncast().getString();
-            out.println(a[i] + "\t" + v);
-        }
-    }
-
-    static final class FileRef implements Reference {
-        private final File file;
-        private final String uri;
-        FileRef(File file, String uri) { this.file = file; this.uri = uri; }
-        public boolean doesBinaryExist() { return file.exists(); }
-        public InputStream getStream() throws IOException { return new FileInputStream(file); }
-        public String getURI() { return uri; }
-        public String getLocalURI() { return file.getPath(); }
-        public boolean isReadOnly() { return true; }
-        public OutputStream getOutputStream() throws IOException { throw new IOException("read-only"); }
-        public void remove() throws IOException { throw new IOException("read-only"); }
-        public Reference[] probeAlternativeReferences() { return new Reference[0]; }
-    }
-}
-"""
-
-
-@pytest.fixture(scope="module")
-def recompute(tmp_path_factory):
-    """``recompute(form, instance_xml, names) -> {name: value}`` computed by JavaRosa, after the
-    nodes ``names`` (top-level calculates) were emptied in the instance."""
-    build = tmp_path_factory.mktemp("recompute")
-    (build / "Recompute.java").write_text(RECOMPUTE_JAVA, encoding="utf-8")
-    jar = str(javarosa.validator_jar())
-    subprocess.run(
-        [
-            "javac",
-            "-encoding",
-            "UTF-8",
-            "-d",
-            str(build),
-            "-cp",
-            jar,
-            str(build / "Recompute.java"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-
-    def run(form: str, xml: bytes, names: list[str], media: Path | None = None) -> dict[str, str]:
-        root = etree.fromstring(xml)
-        for name in names:
-            node = root.find(name)
-            assert node is not None, name
-            node.text = None
-        instance = build / "instance.xml"
-        instance.write_bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
-        result = subprocess.run(
-            [
-                "java",
-                "-cp",
-                f"{jar}:{build}",
-                "Recompute",
-                str(_form(form)),
-                str(instance),
-                str(media or _media(form)),
-                *[f"/data/{n}" for n in names],
-            ],
-            check=False,
-            capture_output=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
-        lines = result.stdout.decode("utf-8").splitlines()
-        return {
-            line.split("\t", 1)[0].removeprefix("/data/"): line.split("\t", 1)[1] for line in lines
-        }
-
-    return run
+def _recomputed(
+    form: str, xml: bytes, names: list[str], media: Path | None = None
+) -> dict[str, str | None]:
+    """``{name: value}`` of the top-level calculates ``names`` as JavaRosa computes them itself
+    (every calculated node is emptied first); None for a node it does not submit."""
+    values = javarosa.recompute(_form(form), xml, media or _media(form))
+    return {name: values.get(f"/data/{name}") for name in names}
 
 
 # --- the tests ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("key", list(CASES), ids=IDS)
-def test_phone_computes_the_expected_values_in_both_engines(key, filled, recompute):
+def test_phone_computes_the_expected_values_in_both_engines(key, filled):
     form, _case = key
     xml = filled[key].xml
     expected = CASES[key][1]
@@ -480,7 +375,7 @@ def test_phone_computes_the_expected_values_in_both_engines(key, filled, recompu
     # JavaRosa (Collect) accepts the instance with its media ...
     assert javarosa.check_instance(_form(form), xml, _media(form)) == filled[key].instance_id
     # ... and computes the same values itself.
-    assert recompute(form, xml, list(expected)) == expected
+    assert _recomputed(form, xml, list(expected)) == expected
 
 
 def test_mau_01_keeps_only_relevant_answers(filled):
@@ -512,7 +407,7 @@ def test_phieu_a_sample_criteria_are_illustrative_only():
         assert " " not in r["name"]  # select_multiple values are space-separated
 
 
-def test_phieu_a_criteria_replaced_by_the_administrator_change_the_result(tmp_path, recompute):
+def test_phieu_a_criteria_replaced_by_the_administrator_change_the_result(tmp_path):
     """The stop rule reads the CSV: an administrator's new file changes the result, not the form."""
     media = tmp_path / "media"
     shutil.copytree(_media(PHIEU_A), media)
@@ -536,7 +431,7 @@ def test_phieu_a_criteria_replaced_by_the_administrator_change_the_result(tmp_pa
     for filled_instance, expected in [(go, expected_go), (stop, expected_stop)]:
         assert [_value(filled_instance.xml, n) for n in names] == expected
         assert javarosa.check_instance(_form(PHIEU_A), filled_instance.xml, media)
-        assert recompute(PHIEU_A, filled_instance.xml, names, media) == dict(
+        assert _recomputed(PHIEU_A, filled_instance.xml, names, media) == dict(
             zip(names, expected, strict=True)
         )
     # A code that is not in the new file is refused by both engines.
