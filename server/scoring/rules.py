@@ -1,0 +1,243 @@
+"""Evaluating one B2 indicator on a canonical household, with the reason in words.
+
+Every rule is three-valued: a fact that is ``None`` makes a condition *unknown*, and an
+indicator whose outcome depends on an unknown is reported as ``cannot determine`` — never as
+"not deprived".  Rule kinds are described in ``forms/standards/README.md``.
+"""
+
+from __future__ import annotations
+
+import enum
+import operator
+from dataclasses import dataclass
+from typing import Any
+
+from server.scoring.facts import HouseholdFacts, Member
+from server.scoring.standards import Standard
+
+
+class Outcome(enum.StrEnum):
+    DEPRIVED = "deprived"
+    NOT_DEPRIVED = "not_deprived"
+    UNKNOWN = "cannot_determine"
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorResult:
+    code: str
+    name_vi: str
+    outcome: Outcome
+    reasons: tuple[str, ...]
+    status: str  # status of the rule in the standard (verified, secondary, provisional…)
+
+
+_OPS = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+_FACT_VI = {
+    "age": "tuổi",
+    "sex": "giới tính",
+    "work_status": "tình trạng việc làm",
+    "contract": "hợp đồng lao động",
+    "disability": "khuyết tật",
+    "serious_illness": "bệnh nặng",
+    "health_insurance": "bảo hiểm y tế",
+    "malnourished": "suy dinh dưỡng",
+    "in_school": "đang đi học",
+    "education": "trình độ học vấn",
+    "qualification": "trình độ chuyên môn",
+    "employer_training": "đào tạo tại doanh nghiệp",
+    "floor_area": "diện tích nhà",
+    "wall": "vật liệu tường",
+    "frame": "khung cột",
+    "roof": "mái",
+    "water_source": "nguồn nước",
+    "latrine": "nhà tiêu",
+    "telecom_use": "sử dụng viễn thông",
+    "info_devices": "phương tiện thông tin",
+    "digital_use": "sử dụng dịch vụ số",
+    "waste": "xử lý rác thải",
+}
+
+
+def member_fact(member: Member, fact: str, standard: Standard) -> Any:  # noqa: PLR0911
+    """A member's fact, including the two the standard defines from others."""
+    if fact == "working_age":
+        if member.age is None or member.sex not in ("1", "2"):
+            return None
+        rule = standard.data["working_age"]
+        top = rule["max_male"] if member.sex == "1" else rule["max_female"]
+        return rule["min"] <= member.age <= top
+    if fact == "dependant":
+        rule = standard.data["dependant"]
+        if member.age is None:
+            return None
+        if member.age < rule["child_under"] or member.age >= rule["elderly_from"]:
+            return True
+        if member.disability in rule["severe_disability"] or member.serious_illness is True:
+            return True
+        if member.disability is None or member.serious_illness is None:
+            return None
+        return False
+    return getattr(member, fact)
+
+
+def _test(value: Any, op: str, expected: Any) -> bool | None:
+    if value is None:
+        return None
+    if op == "in":
+        return value in expected
+    if op == "not_in":
+        return value not in expected
+    try:
+        return bool(_OPS[op](value, expected))
+    except TypeError:
+        return None
+
+
+def _all(values: list[bool | None]) -> bool | None:
+    if any(v is False for v in values):
+        return False
+    return None if any(v is None for v in values) else True
+
+
+def _any(values: list[bool | None]) -> bool | None:
+    if any(v is True for v in values):
+        return True
+    return None if any(v is None for v in values) else False
+
+
+def _group(member: Member, conditions: list[dict], standard: Standard) -> bool | None:
+    return _all(
+        [_test(member_fact(member, c["fact"], standard), c["op"], c["value"]) for c in conditions]
+    )
+
+
+def _who(member: Member, position: int) -> str:
+    name = member.name or f"Thành viên {position}"
+    return f"{name}, {member.age} tuổi" if member.age is not None else name
+
+
+def _missing(member: Member, groups: list[list[dict]], standard: Standard) -> list[str]:
+    facts = {c["fact"] for group in groups for c in group}
+    return sorted(_FACT_VI.get(f, f) for f in facts if member_fact(member, f, standard) is None)
+
+
+def evaluate(indicator: dict, household: HouseholdFacts, standard: Standard) -> IndicatorResult:
+    rule = indicator["rule"]
+    kind = rule["kind"]
+    outcome, reasons = _EVALUATORS[kind](rule, household, standard, indicator)
+    return IndicatorResult(
+        code=indicator["code"],
+        name_vi=indicator["vi"],
+        outcome=outcome,
+        reasons=tuple(reasons),
+        status=indicator["status"],
+    )
+
+
+def _any_member(rule, household, standard, indicator):
+    if not household.members:
+        return Outcome.UNKNOWN, ["chưa có danh sách thành viên"]
+    deprived, unknown = [], []
+    for position, member in enumerate(household.members, start=1):
+        verdict = _any([_group(member, g, standard) for g in rule["when_any"]])
+        if verdict is True:
+            deprived.append(f"{_who(member, position)}: {indicator['deprived_vi']}")
+        elif verdict is None:
+            missing = ", ".join(_missing(member, rule["when_any"], standard))
+            unknown.append(f"{_who(member, position)}: thiếu thông tin ({missing})")
+    if deprived:
+        return Outcome.DEPRIVED, deprived
+    if unknown:
+        return Outcome.UNKNOWN, unknown
+    return Outcome.NOT_DEPRIVED, []
+
+
+def _member_share(rule, household, standard, indicator):
+    if not household.members:
+        return Outcome.UNKNOWN, ["chưa có danh sách thành viên"]
+    verdicts = [_group(m, rule["when"], standard) for m in household.members]
+    if any(v is None for v in verdicts):
+        who = [
+            _who(m, i)
+            for i, (m, v) in enumerate(zip(household.members, verdicts, strict=True), 1)
+            if v is None
+        ]
+        return Outcome.UNKNOWN, [f"thiếu thông tin: {', '.join(who)}"]
+    count, size = sum(1 for v in verdicts if v), len(verdicts)
+    text = f"{count}/{size} thành viên thuộc diện"
+    if count > rule["above"] * size:
+        return Outcome.DEPRIVED, [f"{text}: {indicator['deprived_vi']}"]
+    return Outcome.NOT_DEPRIVED, [text]
+
+
+def _count_not_in(rule, household, _standard, indicator):
+    failing, unknown = [], []
+    for fact, good in rule["facts"].items():
+        value = getattr(household, fact)
+        if value is None:
+            unknown.append(_FACT_VI.get(fact, fact))
+        elif value not in good:
+            failing.append(f"{_FACT_VI.get(fact, fact)}: {value}")
+    if len(failing) >= rule["at_least"]:
+        return Outcome.DEPRIVED, [f"{indicator['deprived_vi']} ({'; '.join(failing)})"]
+    if len(failing) + len(unknown) >= rule["at_least"]:
+        return Outcome.UNKNOWN, [f"thiếu thông tin: {', '.join(unknown)}"]
+    return Outcome.NOT_DEPRIVED, []
+
+
+def _per_person_below(rule, household, _standard, indicator):
+    value = getattr(household, rule["fact"])
+    if value is None or not household.members:
+        return Outcome.UNKNOWN, ["thiếu diện tích nhà hoặc danh sách thành viên"]
+    size = len(household.members)
+    # Compare totals, not a rounded quotient, so exactly 8 m²/person is never "below 8".
+    text = f"{value:g} m² cho {size} người ({value / size:.2f} m²/người)"
+    if value < rule["threshold"] * size:
+        return Outcome.DEPRIVED, [f"{text}: {indicator['deprived_vi']}"]
+    return Outcome.NOT_DEPRIVED, [text]
+
+
+def _household_not_in(rule, household, _standard, indicator):
+    value = getattr(household, rule["fact"])
+    if value is None:
+        return Outcome.UNKNOWN, [f"thiếu thông tin ({_FACT_VI.get(rule['fact'], rule['fact'])})"]
+    if value not in rule["values"]:
+        return Outcome.DEPRIVED, [f"{indicator['deprived_vi']} ({value})"]
+    return Outcome.NOT_DEPRIVED, [str(value)]
+
+
+def _household_equals(rule, household, _standard, indicator):
+    value = getattr(household, rule["fact"])
+    if value is None:
+        return Outcome.UNKNOWN, [f"thiếu thông tin ({_FACT_VI.get(rule['fact'], rule['fact'])})"]
+    if value == rule["value"]:
+        return Outcome.DEPRIVED, [indicator["deprived_vi"]]
+    return Outcome.NOT_DEPRIVED, []
+
+
+def _household_none_of(rule, household, _standard, indicator):
+    value = getattr(household, rule["fact"])
+    if value is None:
+        return Outcome.UNKNOWN, [f"thiếu thông tin ({_FACT_VI.get(rule['fact'], rule['fact'])})"]
+    if not set(value) & set(rule["values"]):
+        return Outcome.DEPRIVED, [indicator["deprived_vi"]]
+    return Outcome.NOT_DEPRIVED, [", ".join(sorted(set(value) & set(rule["values"])))]
+
+
+_EVALUATORS = {
+    "any_member": _any_member,
+    "member_share": _member_share,
+    "count_not_in": _count_not_in,
+    "per_person_below": _per_person_below,
+    "household_not_in": _household_not_in,
+    "household_equals": _household_equals,
+    "household_none_of": _household_none_of,
+}
