@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.openrosa.routes import bp as openrosa_bp
     from server.questionnaires.pages import bp as forms_admin_bp
     from server.questionnaires.routes import bp as forms_bp
+    from server.scoring.routes import bp as scoring_bp
     from server.status.routes import bp as status_bp
     from server.submissions.routes import bp as submissions_bp
 
@@ -91,8 +92,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(status_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(forms_admin_bp)
+    app.register_blueprint(scoring_bp)
     # Phones and API clients authenticate every request (no cookies), so CSRF cannot apply.
-    for blueprint in (openrosa_bp, submissions_bp, forms_bp):
+    for blueprint in (openrosa_bp, submissions_bp, forms_bp, scoring_bp):
         csrf.exempt(blueprint)
 
 
