@@ -4,6 +4,7 @@
 ``forms``  compile and publish the XLSForms shipped in ``xlsforms/``;
 ``users``  accounts and device tokens;
 ``households`` import a commune's household review list;
+``scoring`` process the scoring queue, re-score, choose B1 tables;
 ``collect`` print the settings QR code that configures a reviewer's phone;
 ``demo``   seed a demo commune and print how to connect ODK Collect.
 """
@@ -23,6 +24,7 @@ def register(app: Flask) -> None:
     from server.households.cli import households_cli
     from server.openrosa.cli import collect_cli
     from server.questionnaires.cli import forms_cli
+    from server.scoring.cli import scoring_cli
 
     db_cli = AppGroup("db", help="Database schema migrations.")
 
@@ -48,4 +50,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(households_cli)
+    app.cli.add_command(scoring_cli)
     app.cli.add_command(collect_cli)

@@ -83,7 +83,9 @@ class FlaskTransport:
             base_url=f"{split.scheme}://{split.netloc}",
             content_type="multipart/form-data" if parts is not None else None,
         )
-        return Reply(response.status_code, Headers(response.headers), response.get_data())
+        body = response.get_data()
+        response.close()  # as a real server does once the body is sent (runs call_on_close)
+        return Reply(response.status_code, Headers(response.headers), body)
 
 
 class HttpTransport:

@@ -36,6 +36,10 @@ class Commune(Base):
     region: Mapped[str] = mapped_column(String(50))
     area_type: Mapped[AreaType] = mapped_column(str_enum(AreaType, 10))
 
+    # Code of the B1 point table loaded for this commune (``forms/b1_tables``); None: B1 is
+    # not assessed (no verdict from B1).
+    b1_table: Mapped[str | None] = mapped_column(String(100))
+
     province: Mapped[Province] = relationship(back_populates="communes")
     villages: Mapped[list[Village]] = relationship(
         back_populates="commune", order_by="Village.code"

@@ -28,6 +28,8 @@ from server.questionnaires.services import (
     forms_for_download,
     version_for_download,
 )
+from server.scoring.services import enqueue as enqueue_scoring
+from server.scoring.services import pending_job_ids, process_jobs
 from server.submissions.services import (
     IncomingFile,
     IngestOutcome,
@@ -315,8 +317,27 @@ def submission():
             user_agent=request.headers.get("User-Agent"),
         )
         text = _receipt(result.outcome, result.version.instance_name, result.missing)
+        version_id = result.version.id
+        if result.outcome in (IngestOutcome.CREATED, IngestOutcome.EDITED):
+            enqueue_scoring(result.version)
     status = 202 if result.outcome == IngestOutcome.DUPLICATE else 201
-    return responses.message_response(text, status, nature="submit_success")
+    response = responses.message_response(text, status, nature="submit_success")
+    if result.outcome in (IngestOutcome.CREATED, IngestOutcome.EDITED):
+        # Scoring runs once the phone has its answer; a failure leaves the job for a retry
+        # (flask scoring run) and never affects the stored submission.
+        app = current_app._get_current_object()
+        response.call_on_close(lambda: _score_after_response(app, version_id))
+    return response
+
+
+def _score_after_response(app, version_id: int) -> None:
+    with app.app_context():
+        try:
+            process_jobs(pending_job_ids(version_id=version_id))
+        except Exception:  # the job stays pending; `flask scoring run` picks it up
+            app.logger.exception("scoring after ingest failed")
+        finally:
+            db.session.remove()
 
 
 def _receipt(outcome: IngestOutcome, name: str | None, missing: list[str]) -> str:

@@ -82,11 +82,14 @@ def inspect_xform(data: bytes, *, max_bytes: int = 20_000_000) -> XFormInfo:
         if bind.get("nodeset")
     }
     fields: list[FieldInfo] = []
+    seen: set[str] = set()
     for element in data_root.iter(etree.Element):
         if element is data_root or len(element) > 0:
             continue
         path = _path(element, data_root)
-        fields.append(FieldInfo(path, bind_types.get(path, "string")))
+        if path not in seen:  # a repeat appears twice: its jr:template and a first instance
+            seen.add(path)
+            fields.append(FieldInfo(path, bind_types.get(path, "string")))
 
     body = root.find("h:body", _NS)
     repeats = (

@@ -1,0 +1,153 @@
+"""Scoring stored submissions: after ingest (never inside it), and again when a standard, a
+table or a mapping changes, keeping every earlier result.  Services flush; callers commit."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+
+from sqlalchemy import select, update
+
+from server.db import utcnow
+from server.extensions import db
+from server.geography.models import Commune
+from server.scoring.engine import CATEGORY_VI, score_household
+from server.scoring.mapping import mappings
+from server.scoring.models import HouseholdScore, ScoringJob
+from server.scoring.schemas import ScoreOut
+from server.scoring.standards import standard_for_year
+from server.scoring.tables import shipped_tables
+from server.submissions.models import Submission, SubmissionVersion
+
+MAX_ATTEMPTS = 5
+
+
+def enqueue(version: SubmissionVersion, reason: str = "ingest") -> ScoringJob:
+    job = ScoringJob(submission_version_id=version.id, reason=reason)
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def enqueue_rescore(commune_id: int | None = None) -> int:
+    """Queue every current submission version (of one commune) for scoring again."""
+    query = select(SubmissionVersion.id).where(SubmissionVersion.current.is_(True))
+    if commune_id is not None:
+        query = query.join(Submission).where(Submission.commune_id == commune_id)
+    ids = list(db.session.scalars(query))
+    db.session.add_all(ScoringJob(submission_version_id=i, reason="rescore") for i in ids)
+    db.session.flush()
+    return len(ids)
+
+
+def pending_job_ids(limit: int = 1000, version_id: int | None = None) -> list[int]:
+    query = select(ScoringJob.id).where(
+        ScoringJob.state.in_(("pending", "failed")), ScoringJob.attempts < MAX_ATTEMPTS
+    )
+    if version_id is not None:
+        query = query.where(ScoringJob.submission_version_id == version_id)
+    return list(db.session.scalars(query.order_by(ScoringJob.id).limit(limit)))
+
+
+def run_job(job: ScoringJob) -> HouseholdScore | None:
+    """Score the job's version; a failure is recorded on the job, never raised."""
+    job.attempts += 1
+    try:
+        with db.session.begin_nested():
+            score = score_version(job.version)
+    except Exception as exc:
+        job.state, job.last_error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+        db.session.flush()
+        return None
+    job.state = "done" if score is not None else "skipped"
+    job.last_error = None if score is not None else "Biểu mẫu này không có bảng ánh xạ chấm điểm."
+    job.done_at = utcnow()
+    db.session.flush()
+    return score
+
+
+def score_version(version: SubmissionVersion) -> HouseholdScore | None:
+    """Score one version with the standard of its review year and its commune's B1 table.
+
+    :return: the new current score, or None when the form is not a scored questionnaire.
+    """
+    submission = version.submission
+    mapping = mappings().get(submission.form.xml_form_id)
+    if mapping is None:
+        return None
+    commune: Commune = submission.commune
+    mapped = mapping.apply(version.fields, commune.region)
+    # The area type is the commune's (or village's), not what the phone says.
+    area = (
+        submission.village.effective_area_type if submission.village else commune.area_type
+    ).value
+    facts = dataclasses.replace(mapped.facts, area_type=area)
+    year = (mapped.review_date or version.created_at.date()).year
+    standard = standard_for_year(year)
+    table = shipped_tables().get(commune.b1_table) if commune.b1_table else None
+    if table is not None and (table.standard, table.area_type) != (standard.code, area):
+        table = None
+    result = score_household(facts, standard, table)
+    body = ScoreOut().dump(result)
+    body["category_vi"] = CATEGORY_VI[result.category]
+    db.session.execute(
+        update(HouseholdScore)
+        .where(HouseholdScore.submission_id == submission.id, HouseholdScore.current.is_(True))
+        .values(current=False)
+    )
+    score = HouseholdScore(
+        submission_id=submission.id,
+        submission_version_id=version.id,
+        household_code=mapped.household_code,
+        standard=standard.code,
+        table_code=table.code if table else None,
+        table_version=table.version if table else None,
+        mapping=mapping.form_id,
+        category=result.category.value,
+        score_a=result.score_a,
+        score_b=result.score_b,
+        deprivations=result.deprivations,
+        undetermined=result.undetermined_indicators,
+        provisional=result.provisional,
+        result=body,
+        inputs_sha256=_digest(facts),
+        current=True,
+    )
+    db.session.add(score)
+    db.session.flush()
+    return score
+
+
+def current_score(submission_id: int) -> HouseholdScore | None:
+    return db.session.scalar(
+        select(HouseholdScore).where(
+            HouseholdScore.submission_id == submission_id, HouseholdScore.current.is_(True)
+        )
+    )
+
+
+def _digest(facts) -> str:
+    def default(value):
+        if isinstance(value, frozenset | set):
+            return sorted(value)
+        raise TypeError(type(value))
+
+    payload = json.dumps(
+        dataclasses.asdict(facts), sort_keys=True, default=default, ensure_ascii=False
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def process_jobs(job_ids: list[int]) -> int:
+    """Run jobs, each in its own transaction; returns how many produced a score."""
+    from server.db import write_transaction
+
+    scored = 0
+    for job_id in job_ids:
+        with write_transaction(db.session):
+            job = db.session.get(ScoringJob, job_id)
+            if job is None or job.state in ("done", "skipped"):
+                continue
+            scored += run_job(job) is not None
+    return scored
