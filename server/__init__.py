@@ -81,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.questionnaires.pages import bp as forms_admin_bp
     from server.questionnaires.routes import bp as forms_bp
     from server.scoring.routes import bp as scoring_bp
+    from server.scoring.routes import staff_bp as scoring_staff_bp
     from server.status.routes import bp as status_bp
     from server.submissions.routes import bp as submissions_bp
 
@@ -93,8 +94,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(forms_admin_bp)
     app.register_blueprint(scoring_bp)
+    app.register_blueprint(scoring_staff_bp)
     # Phones and API clients authenticate every request (no cookies), so CSRF cannot apply.
-    for blueprint in (openrosa_bp, submissions_bp, forms_bp, scoring_bp):
+    for blueprint in (openrosa_bp, submissions_bp, forms_bp, scoring_bp, scoring_staff_bp):
         csrf.exempt(blueprint)
 
 

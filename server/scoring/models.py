@@ -46,6 +46,9 @@ class HouseholdScore(Base):
     table_version: Mapped[str | None] = mapped_column(String(50))
     mapping: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(40), index=True)
+    # Against the household's recorded history (server.scoring.transitions); None when the
+    # household is not in the registry.
+    transition: Mapped[str | None] = mapped_column(String(40))
     score_a: Mapped[float | None] = mapped_column()
     score_b: Mapped[int] = mapped_column()
     deprivations: Mapped[int] = mapped_column()

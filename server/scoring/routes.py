@@ -10,14 +10,21 @@ from datetime import date
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from marshmallow import ValidationError
+from sqlalchemy import select
 
+from server.accounts.httpauth import api_guard
+from server.accounts.models import Role
 from server.errors import AppError
+from server.extensions import db
 from server.scoring.engine import CATEGORY_VI, score_household
+from server.scoring.models import HouseholdScore, ScoringJob
 from server.scoring.schemas import ScoreOut, ScoreRequest
 from server.scoring.standards import StandardError, all_standards, standard_for_year
 from server.scoring.tables import shipped_tables
+from server.submissions.models import Submission, SubmissionVersion
+from server.submissions.routes import in_scope
 
 bp = Blueprint("scoring_api", __name__, url_prefix="/api/v1")
 
@@ -107,3 +114,50 @@ def _operations(docstring: str) -> dict:
     import yaml
 
     return yaml.safe_load(docstring.split("---", 1)[1])
+
+
+staff_bp = Blueprint("scoring_staff_api", __name__, url_prefix="/api/v1/submissions")
+staff_bp.before_request(
+    api_guard(Role.ADMIN, Role.OFFICER, forbidden_vi="Tài khoản không có quyền xem phiếu.")
+)
+
+
+@staff_bp.get("/<int:submission_id>/score")
+def submission_score(submission_id: int):
+    """The submission's current result with its explanation, its history and scoring state."""
+    submission = db.session.scalar(
+        select(Submission).where(Submission.id == submission_id, in_scope(g.actor))
+    )
+    if submission is None:
+        raise AppError(
+            "submission.not_found", 404, "Không tìm thấy phiếu.", "Submission not found."
+        )
+    scores = db.session.scalars(
+        select(HouseholdScore)
+        .where(HouseholdScore.submission_id == submission.id)
+        .order_by(HouseholdScore.id)
+    ).all()
+    job = db.session.scalar(
+        select(ScoringJob)
+        .join(SubmissionVersion)
+        .where(SubmissionVersion.submission_id == submission.id)
+        .order_by(ScoringJob.id.desc())
+    )
+    current = next((s for s in scores if s.current), None)
+    return jsonify(
+        {
+            "current": current.result if current else None,
+            "history": [
+                {
+                    "category": s.category,
+                    "standard": s.standard,
+                    "table": s.table_code,
+                    "score_a": s.score_a,
+                    "score_b": s.score_b,
+                    "created_at": s.created_at.isoformat(),
+                }
+                for s in scores
+            ],
+            "scoring": {"state": job.state, "error": job.last_error} if job else None,
+        }
+    )

@@ -12,12 +12,14 @@ from sqlalchemy import select, update
 from server.db import utcnow
 from server.extensions import db
 from server.geography.models import Commune
+from server.households.models import Household
 from server.scoring.engine import CATEGORY_VI, score_household
 from server.scoring.mapping import mappings
 from server.scoring.models import HouseholdScore, ScoringJob
 from server.scoring.schemas import ScoreOut
 from server.scoring.standards import standard_for_year
 from server.scoring.tables import shipped_tables
+from server.scoring.transitions import TRANSITION_VI, transition
 from server.submissions.models import Submission, SubmissionVersion
 
 MAX_ATTEMPTS = 5
@@ -91,6 +93,20 @@ def score_version(version: SubmissionVersion) -> HouseholdScore | None:
     result = score_household(facts, standard, table)
     body = ScoreOut().dump(result)
     body["category_vi"] = CATEGORY_VI[result.category]
+    household = (
+        db.session.scalar(
+            select(Household).where(
+                Household.commune_id == commune.id, Household.code == mapped.household_code
+            )
+        )
+        if mapped.household_code
+        else None
+    )
+    moved = None
+    if household is not None:
+        history = [(s.year, s.status.value) for s in household.statuses]
+        moved = transition(history, year, result.category)
+        body["transition"], body["transition_vi"] = moved, TRANSITION_VI[moved]
     db.session.execute(
         update(HouseholdScore)
         .where(HouseholdScore.submission_id == submission.id, HouseholdScore.current.is_(True))
@@ -105,6 +121,7 @@ def score_version(version: SubmissionVersion) -> HouseholdScore | None:
         table_version=table.version if table else None,
         mapping=mapping.form_id,
         category=result.category.value,
+        transition=moved,
         score_a=result.score_a,
         score_b=result.score_b,
         deprivations=result.deprivations,

@@ -28,9 +28,8 @@ bp.before_request(
 )
 
 
-def _in_scope():
+def in_scope(actor):
     """The condition limiting submissions to the actor's commune or province."""
-    actor = g.actor
     if actor.role == Role.OFFICER:
         return Submission.commune_id == actor.commune_id
     return Submission.commune_id.in_(
@@ -48,7 +47,7 @@ def list_submissions():
         ) from None
     query = (
         select(Submission)
-        .where(_in_scope(), Submission.id > args["after_id"])
+        .where(in_scope(g.actor), Submission.id > args["after_id"])
         .order_by(Submission.id)
         .limit(args["limit"])
     )
@@ -79,7 +78,7 @@ def list_submissions():
 @bp.get("/<int:submission_id>")
 def get_submission(submission_id: int):
     submission = db.session.scalar(
-        select(Submission).where(Submission.id == submission_id, _in_scope())
+        select(Submission).where(Submission.id == submission_id, in_scope(g.actor))
     )
     if submission is None:
         raise AppError(

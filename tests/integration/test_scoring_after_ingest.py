@@ -131,3 +131,73 @@ def test_forms_without_a_mapping_are_skipped_not_failed(app, seeded):
         job = db.session.scalar(select(ScoringJob))
         assert job.state == "skipped"
         assert db.session.scalar(select(func.count()).select_from(HouseholdScore)) == 0
+
+
+def test_result_carries_the_transition_from_the_household_registry(
+    app, seeded, publish_shipped, filled
+):
+    from server.households.services import import_households
+
+    publish_shipped("phieu_b_2022")
+    _use_demo_table(app)
+    with app.app_context(), write_transaction(db.session):
+        commune = db.session.scalar(select(Commune).where(Commune.code == "X1"))
+        import_households(
+            commune,
+            [
+                {
+                    "code": "X1-T01-0001",
+                    "village": "T01",
+                    "head_name": "A Thút",
+                    "last_status": "can_ngheo",
+                }
+            ],
+            2025,
+        )
+    _send(app, seeded, filled["a_three_deprivations"])
+    [score] = _score(app, filled["a_three_deprivations"].instance_id)
+    expected = {"ngheo": "can_ngheo_sang_ngheo", "can_ngheo": "van_can_ngheo"}.get(
+        score.category, "thoat_can_ngheo"
+    )
+    assert score.transition == expected
+    assert score.result["transition"] == expected
+
+
+def test_staff_see_the_explained_score_of_their_communes_only(
+    app, client, seeded, publish_shipped, filled
+):
+    import base64
+
+    publish_shipped("phieu_b_2022")
+    _send(app, seeded, filled["a_three_deprivations"])
+    with app.app_context():
+        submission_id = db.session.scalar(select(Submission.id))
+
+    def get(username):
+        token = base64.b64encode(f"{username}:{seeded.password}".encode()).decode()
+        return client.get(
+            f"/api/v1/submissions/{submission_id}/score",
+            headers={"Authorization": f"Basic {token}"},
+            base_url="https://r.test",
+        )
+
+    body = get(seeded.officer).json
+    assert body["scoring"] == {"state": "done", "error": None}
+    assert body["current"]["deprivations"] == 3
+    assert any(
+        line.startswith("Thiếu hụt Chất lượng nhà ở") for line in body["current"]["explanation_vi"]
+    )
+    assert [h["category"] for h in body["history"]] == ["chua_danh_gia"]
+    assert get(seeded.admin).status_code == 200
+    from server.accounts.models import Role
+    from server.accounts.services import create_user
+
+    with app.app_context(), write_transaction(db.session):
+        create_user(
+            username="canbo2",
+            display_name="X2",
+            role=Role.OFFICER,
+            password=seeded.password,
+            commune=db.session.scalar(select(Commune).where(Commune.code == "X2")),
+        )
+    assert get("canbo2").status_code == 404

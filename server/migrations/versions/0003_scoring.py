@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('table_version', sa.String(length=50), nullable=True),
     sa.Column('mapping', sa.String(length=200), nullable=False),
     sa.Column('category', sa.String(length=40), nullable=False),
+    sa.Column('transition', sa.String(length=40), nullable=True),
     sa.Column('score_a', sa.Float(), nullable=True),
     sa.Column('score_b', sa.Integer(), nullable=False),
     sa.Column('deprivations', sa.Integer(), nullable=False),
