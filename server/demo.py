@@ -90,6 +90,8 @@ def seed_demo() -> dict:
         province = Province(code=PROVINCE[0], name=PROVINCE[1])
         code, name, region, area = COMMUNE
         commune = Commune(province=province, code=code, name=name, region=region, area_type=area)
+        # The demo B1 table: invented points, labelled "minh họa" wherever a result shows.
+        commune.b1_table = "demo_2022_2025_rural"
         for v_code, v_name in VILLAGES:
             commune.villages.append(Village(code=v_code, name=v_name))
         db.session.add(province)

@@ -8,6 +8,7 @@ import hashlib
 import json
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from server.db import utcnow
 from server.extensions import db
@@ -23,6 +24,7 @@ from server.scoring.transitions import TRANSITION_VI, transition
 from server.submissions.models import Submission, SubmissionVersion
 
 MAX_ATTEMPTS = 5
+_SCORE_OUT = ScoreOut()
 
 
 def enqueue(version: SubmissionVersion, reason: str = "ingest") -> ScoringJob:
@@ -91,7 +93,7 @@ def score_version(version: SubmissionVersion) -> HouseholdScore | None:
     if table is not None and (table.standard, table.area_type) != (standard.code, area):
         table = None
     result = score_household(facts, standard, table)
-    body = ScoreOut().dump(result)
+    body = _SCORE_OUT.dump(result)
     body["category_vi"] = CATEGORY_VI[result.category]
     household = (
         db.session.scalar(
@@ -145,26 +147,47 @@ def current_score(submission_id: int) -> HouseholdScore | None:
 
 
 def _digest(facts) -> str:
-    def default(value):
+    """A stable hash of the canonical inputs (sets sorted; members in order)."""
+
+    def plain(value):
         if isinstance(value, frozenset | set):
             return sorted(value)
-        raise TypeError(type(value))
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in sorted(value.items())}
+        if isinstance(value, tuple):
+            return [plain(v) for v in value]
+        if dataclasses.is_dataclass(value):
+            return [plain(getattr(value, f)) for f in value.__dataclass_fields__]
+        return value
 
-    payload = json.dumps(
-        dataclasses.asdict(facts), sort_keys=True, default=default, ensure_ascii=False
-    )
+    payload = json.dumps(plain(facts), ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def process_jobs(job_ids: list[int]) -> int:
-    """Run jobs, each in its own transaction; returns how many produced a score."""
+def process_jobs(job_ids: list[int], batch: int = 200) -> int:
+    """Run jobs, ``batch`` per transaction (each job in its own savepoint, so one failure
+    never undoes the others); returns how many produced a score."""
     from server.db import write_transaction
 
     scored = 0
-    for job_id in job_ids:
+    for start in range(0, len(job_ids), batch):
         with write_transaction(db.session):
-            job = db.session.get(ScoringJob, job_id)
-            if job is None or job.state in ("done", "skipped"):
-                continue
-            scored += run_job(job) is not None
+            jobs = db.session.scalars(
+                select(ScoringJob)
+                .where(ScoringJob.id.in_(job_ids[start : start + batch]))
+                .options(
+                    selectinload(ScoringJob.version).undefer(SubmissionVersion.fields),
+                    selectinload(ScoringJob.version)
+                    .selectinload(SubmissionVersion.submission)
+                    .options(
+                        selectinload(Submission.form),
+                        selectinload(Submission.commune),
+                        selectinload(Submission.village),
+                    ),
+                )
+            ).all()
+            for job in jobs:
+                if job.state not in ("done", "skipped"):
+                    scored += run_job(job) is not None
+        db.session.expunge_all()  # keep memory flat over 100 000 re-scorings
     return scored
