@@ -57,6 +57,9 @@ class ScoreResult:
     score_b: int
     score_b_max: int
     income_per_person_month: int | None
+    # ND 30/2025: a household that is neither poor nor near-poor whose measured income is at or
+    # under the low-income-worker line; None when it cannot be said.
+    low_income_worker_household: bool | None
     explanation_vi: tuple[str, ...]
     provisional: bool
 
@@ -122,6 +125,7 @@ def score_household(  # noqa: PLR0912  (the decision table reads best as one cha
         elif result.outcome == Outcome.UNKNOWN:
             explanation.append(f"Chưa xác định {result.name_vi}: " + "; ".join(result.reasons))
 
+    low_income = _low_income_worker(household, standard, category, explanation)
     provisional = any(r.status not in ("verified", "secondary") for r in indicators) or (
         table is not None and table.status != "official"
     )
@@ -141,6 +145,7 @@ def score_household(  # noqa: PLR0912  (the decision table reads best as one cha
         score_b=score_b,
         score_b_max=score_b_max,
         income_per_person_month=household.income.per_person_month if household.income else None,
+        low_income_worker_household=low_income,
         explanation_vi=tuple(explanation),
         provisional=provisional,
     )
@@ -165,3 +170,23 @@ def _by_income(
         )
         return Category.AVERAGE
     return default
+
+
+def _low_income_worker(
+    household: HouseholdFacts, standard: Standard, category: Category, explanation: list[str]
+) -> bool | None:
+    """ND 30/2025: not poor or near-poor, measured income at or under the line."""
+    line = standard.data["low_income_worker_line"].get(household.area_type or "", {})
+    limit = line.get("up_to")
+    if household.income is None or limit is None:
+        return None
+    if category not in (Category.NEITHER, Category.AVERAGE):
+        return None
+    income = household.income.per_person_month
+    if income <= limit:
+        explanation.append(
+            f"Thu nhập {income:,} đ/người/tháng ≤ {limit:,}: thành viên có thể được xác định là "
+            "người lao động có thu nhập thấp."
+        )
+        return True
+    return False

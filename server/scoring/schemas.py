@@ -115,5 +115,6 @@ class ScoreOut(Schema):
     score_b_max = fields.Integer()
     indicators = fields.List(fields.Nested(IndicatorOut))
     income_per_person_month = fields.Integer(allow_none=True)
+    low_income_worker_household = fields.Boolean(allow_none=True)
     explanation_vi = fields.List(fields.String())
     provisional = fields.Boolean()

@@ -95,6 +95,8 @@ def score_version(version: SubmissionVersion) -> HouseholdScore | None:
     result = score_household(facts, standard, table)
     body = _SCORE_OUT.dump(result)
     body["category_vi"] = CATEGORY_VI[result.category]
+    inputs = _canonical_json(facts)
+    body["inputs"] = json.loads(inputs)  # exactly what was scored, for the record
     household = (
         db.session.scalar(
             select(Household).where(
@@ -130,7 +132,7 @@ def score_version(version: SubmissionVersion) -> HouseholdScore | None:
         undetermined=result.undetermined_indicators,
         provisional=result.provisional,
         result=body,
-        inputs_sha256=_digest(facts),
+        inputs_sha256=hashlib.sha256(inputs.encode()).hexdigest(),
         current=True,
     )
     db.session.add(score)
@@ -146,8 +148,8 @@ def current_score(submission_id: int) -> HouseholdScore | None:
     )
 
 
-def _digest(facts) -> str:
-    """A stable hash of the canonical inputs (sets sorted; members in order)."""
+def _canonical_json(facts) -> str:
+    """The canonical inputs as stable JSON (sets sorted; members in order)."""
 
     def plain(value):
         if isinstance(value, frozenset | set):
@@ -157,11 +159,10 @@ def _digest(facts) -> str:
         if isinstance(value, tuple):
             return [plain(v) for v in value]
         if dataclasses.is_dataclass(value):
-            return [plain(getattr(value, f)) for f in value.__dataclass_fields__]
+            return {f: plain(getattr(value, f)) for f in value.__dataclass_fields__}
         return value
 
-    payload = json.dumps(plain(facts), ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return json.dumps(plain(facts), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def process_jobs(job_ids: list[int], batch: int = 200) -> int:

@@ -224,6 +224,16 @@ def test_average_living_standard_from_measured_income():
     assert score_household(other, S2022, table(200)).category == Category.NEITHER
 
 
+def test_low_income_worker_household_at_or_under_the_line():
+    at_line = household(income=MeasuredIncome(per_person_month=2_250_000, agricultural=False))
+    result = score_household(at_line, S2022, table(200))
+    assert (result.category, result.low_income_worker_household) == (Category.NEITHER, True)
+    above = household(income=MeasuredIncome(per_person_month=2_250_001, agricultural=False))
+    assert score_household(above, S2022, table(200)).low_income_worker_household is False
+    poor = three_deprivations(income=MeasuredIncome(per_person_month=900_000, agricultural=False))
+    assert score_household(poor, S2022, table(100)).low_income_worker_household is None
+
+
 def test_phieu_a_stop_short_circuits():
     result = score_household(three_deprivations(screened_out=True), S2022, table(100))
     assert result.category == Category.SCREENED_OUT
