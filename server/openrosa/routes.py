@@ -29,7 +29,7 @@ from server.questionnaires.services import (
     version_for_download,
 )
 from server.scoring.services import enqueue as enqueue_scoring
-from server.scoring.services import pending_job_ids, process_jobs
+from server.scoring.services import is_scored_form, pending_job_ids, process_jobs
 from server.submissions.services import (
     IncomingFile,
     IngestOutcome,
@@ -318,11 +318,14 @@ def submission():
         )
         text = _receipt(result.outcome, result.version.instance_name, result.missing)
         version_id = result.version.id
-        if result.outcome in (IngestOutcome.CREATED, IngestOutcome.EDITED):
+        to_score = result.outcome in (IngestOutcome.CREATED, IngestOutcome.EDITED) and (
+            is_scored_form(result.version.submission.form.xml_form_id)
+        )
+        if to_score:
             enqueue_scoring(result.version)
     status = 202 if result.outcome == IngestOutcome.DUPLICATE else 201
     response = responses.message_response(text, status, nature="submit_success")
-    if result.outcome in (IngestOutcome.CREATED, IngestOutcome.EDITED):
+    if to_score:
         # Scoring runs once the phone has its answer; a failure leaves the job for a retry
         # (flask scoring run) and never affects the stored submission.
         app = current_app._get_current_object()

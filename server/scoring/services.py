@@ -27,6 +27,11 @@ MAX_ATTEMPTS = 5
 _SCORE_OUT = ScoreOut()
 
 
+def is_scored_form(xml_form_id: str) -> bool:
+    """Whether submissions of this form are scored (it has a mapping)."""
+    return xml_form_id in mappings()
+
+
 def enqueue(version: SubmissionVersion, reason: str = "ingest") -> ScoringJob:
     job = ScoringJob(submission_version_id=version.id, reason=reason)
     db.session.add(job)

@@ -122,14 +122,13 @@ def test_rescoring_keeps_history_and_marks_the_latest_current(app, seeded, publi
     assert first.inputs_sha256 == second.inputs_sha256
 
 
-def test_forms_without_a_mapping_are_skipped_not_failed(app, seeded):
+def test_forms_without_a_mapping_are_not_queued(app, seeded):
     from tests.instances import demo_instance
 
     phone = CollectClient(FlaskTransport(app), f"http://rasoat.test/key/{seeded.reviewer_token}")
-    phone.submit(demo_instance(photo=None))
+    assert [r.status for r in phone.submit(demo_instance(photo=None))] == [201]
     with app.app_context():
-        job = db.session.scalar(select(ScoringJob))
-        assert job.state == "skipped"
+        assert db.session.scalar(select(func.count()).select_from(ScoringJob)) == 0
         assert db.session.scalar(select(func.count()).select_from(HouseholdScore)) == 0
 
 
