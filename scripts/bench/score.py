@@ -26,8 +26,12 @@ from sqlalchemy import func, insert, select
 
 from scripts.pgcluster import PgCluster
 from server import create_app, schema
+from server.accounts.models import Role
+from server.accounts.services import create_user
 from server.db import write_transaction
 from server.extensions import db
+from server.geography.models import AreaType, Commune, Province, Village
+from server.scoring.b1_store import assign_table
 from server.scoring.engine import score_household
 from server.scoring.facts import HouseholdFacts, Member
 from server.scoring.models import HouseholdScore
@@ -145,7 +149,6 @@ def bench_engine(count: int) -> dict:
 
 def bench_rescore(url: str, stored: int, instance: Path) -> dict:
     from server.blobs import blob_store
-    from server.demo import seed_demo
     from server.questionnaires.services import publish_form_version
     from server.questionnaires.sources import load_sources
 
@@ -157,12 +160,26 @@ def bench_rescore(url: str, stored: int, instance: Path) -> dict:
             source = next(s for s in load_sources() if s.name == "phieu_b_2022")
             version = publish_form_version(source.compiled_path.read_bytes(), blobs=blob_store())
             form_id, version_id = version.form_id, version.id
-        seed_demo()
-        from server.accounts.models import User
-        from server.geography.models import Commune
-
-        commune_id = db.session.scalar(select(Commune.id))
-        user_id = db.session.scalar(select(User.id))
+        with write_transaction(db.session):
+            commune = Commune(
+                province=Province(code="BENCH", name="Tỉnh đo"),
+                code="BX1",
+                name="Xã đo",
+                region="tay_nguyen",
+                area_type=AreaType.RURAL,
+            )
+            commune.villages.append(Village(code="T01", name="Thôn 1"))
+            db.session.add(commune)
+            db.session.flush()
+            assign_table(commune, "2022_2025", "rural", "demo_2022_2025_rural")
+            user = create_user(
+                username="rsv.bench",
+                display_name="Rà soát viên đo",
+                role=Role.REVIEWER,
+                password="matkhau-bench-1",  # noqa: S106  (a throw-away benchmark account)
+                commune=commune,
+            )
+            commune_id, user_id = commune.id, user.id
         started = time.perf_counter()
         for chunk in range(0, stored, 5000):
             with write_transaction(db.session):

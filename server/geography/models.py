@@ -36,9 +36,8 @@ class Commune(Base):
     region: Mapped[str] = mapped_column(String(50))
     area_type: Mapped[AreaType] = mapped_column(str_enum(AreaType, 10))
 
-    # Code of the B1 point table loaded for this commune (``forms/b1_tables``); None: B1 is
-    # not assessed (no verdict from B1).
-    b1_table: Mapped[str | None] = mapped_column(String(100))
+    # The B1 point table a commune uses is chosen per standard and area type
+    # (``server.scoring.models.CommuneB1Table``).
 
     province: Mapped[Province] = relationship(back_populates="communes")
     villages: Mapped[list[Village]] = relationship(

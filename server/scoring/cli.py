@@ -1,4 +1,5 @@
-"""``flask scoring …``: process the scoring queue, re-score, choose a commune's B1 table."""
+"""``flask scoring …``: process the scoring queue, re-score, upload B1 tables and choose the
+one a commune uses."""
 
 from __future__ import annotations
 
@@ -9,13 +10,21 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from server.db import write_transaction
+from server.errors import AppError
 from server.extensions import db
 from server.geography.models import Commune
 from server.scoring.b1 import template_xlsx
+from server.scoring.b1_store import (
+    AREA_TYPES,
+    assign_table,
+    assignments_of,
+    catalog,
+    upload_table,
+)
 from server.scoring.mapping import mappings
 from server.scoring.services import enqueue_rescore, pending_job_ids, process_jobs
 from server.scoring.standards import StandardError, all_standards
-from server.scoring.tables import shipped_tables
+from server.scoring.tables import current_table, shipped_tables
 
 scoring_cli = AppGroup("scoring", help="Scoring households.")
 
@@ -61,18 +70,65 @@ def rescore(commune_code: str | None) -> None:
 @scoring_cli.command("use-table")
 @click.argument("commune_code")
 @click.argument("table_code", required=False)
-def use_table(commune_code: str, table_code: str | None) -> None:
-    """Use B1 table TABLE_CODE for COMMUNE_CODE (no TABLE_CODE: none, B1 not assessed)."""
-    if table_code and table_code not in shipped_tables():
-        raise click.ClickException(f"Unknown table {table_code}: {', '.join(shipped_tables())}")
-    with write_transaction(db.session):
-        commune = db.session.scalar(select(Commune).where(Commune.code == commune_code))
-        if commune is None:
-            raise click.ClickException(f"Unknown commune {commune_code}.")
-        commune.b1_table = table_code
-    table = shipped_tables().get(table_code or "")
+@click.option("--standard", help="Without TABLE_CODE: only this standard.")
+@click.option("--area", type=click.Choice(AREA_TYPES), help="Without TABLE_CODE: only this area.")
+def use_table(
+    commune_code: str, table_code: str | None, standard: str | None, area: str | None
+) -> None:
+    """Use B1 table TABLE_CODE (its newest version) for COMMUNE_CODE, for the table's standard
+    and area type; no TABLE_CODE: no table (B1 not assessed), for every standard and area
+    type or those given.  The commune's submissions are then scored again."""
+    table = current_table(table_code) if table_code else None
+    if table_code and table is None:
+        known = ", ".join(sorted({e.code for e in catalog()}))
+        raise click.ClickException(f"Unknown table {table_code}: {known}")
+    job_ids: list[int] = []
+    try:
+        with write_transaction(db.session):
+            commune = db.session.scalar(select(Commune).where(Commune.code == commune_code))
+            if commune is None:
+                raise click.ClickException(f"Unknown commune {commune_code}.")
+            if table is not None:
+                keys = [(table.standard, table.area_type)]
+            else:
+                keys = [
+                    (a.standard, a.area_type)
+                    for a in assignments_of(commune)
+                    if a.table_code
+                    and standard in (None, a.standard)
+                    and area in (None, a.area_type)
+                ]
+            for key_standard, key_area in keys:
+                job_ids += assign_table(commune, key_standard, key_area, table_code).rescore_job_ids
+    except AppError as error:
+        raise click.ClickException(error.message_vi) from None
     if table is not None and table.disclaimer_vi:
         click.echo(f"note: {table.label_vi} ({table.disclaimer_vi})")
+    _rescore(job_ids)
+
+
+@scoring_cli.command("upload-table")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def upload_table_command(path: Path) -> None:
+    """Store the B1 table in PATH (XLSX from the template, or YAML) as a new version; the
+    communes using its code are scored again."""
+    try:
+        with write_transaction(db.session):
+            result = upload_table(path.read_bytes(), path.name, uploaded_by=None)
+    except AppError as error:
+        raise click.ClickException(error.message_vi) from None
+    entry = result.entry
+    state = "stored" if result.created else "already stored (identical)"
+    click.echo(f"b1 table {entry.code} version {entry.version}: {state}")
+    if entry.disclaimer_vi:
+        click.echo(f"note: {entry.table.label_vi} ({entry.disclaimer_vi})")
+    _rescore(result.rescore_job_ids)
+
+
+def _rescore(job_ids: list[int]) -> None:
+    if job_ids:
+        click.echo(f"queued {len(job_ids)}")
+        click.echo(f"scored {process_jobs(job_ids)}")
 
 
 @scoring_cli.command("table-template")

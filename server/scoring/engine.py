@@ -70,6 +70,8 @@ def score_household(  # noqa: PLR0912  (the decision table reads best as one cha
     """Score and classify one household.  A pure function of its arguments."""
     area = household.area_type
     points = standard.value("points_per_deprivation")
+    if household.screened_out and standard.value("phieu_a_stops_review"):
+        return _screened_out(household, standard)
     indicators = tuple(evaluate(i, household, standard) for i in standard.indicators)
     deprived = sum(1 for r in indicators if r.outcome == Outcome.DEPRIVED)
     unknown = sum(1 for r in indicators if r.outcome == Outcome.UNKNOWN)
@@ -85,9 +87,10 @@ def score_household(  # noqa: PLR0912  (the decision table reads best as one cha
     explanation: list[str] = []
 
     if household.screened_out:
-        category = Category.SCREENED_OUT
-        explanation.append("Phiếu A: hộ có đặc điểm thuộc tiêu chí dừng.")
-    elif area not in ("rural", "urban"):
+        explanation.append(
+            "Phiếu A ghi hộ thuộc tiêu chí dừng, nhưng chuẩn này không dừng rà soát ở Phiếu A."
+        )
+    if area not in ("rural", "urban"):
         category = Category.NOT_ASSESSED
         explanation.append("Chưa biết hộ ở khu vực thành thị hay nông thôn.")
     elif score_a is None or cutoff is None:
@@ -148,6 +151,33 @@ def score_household(  # noqa: PLR0912  (the decision table reads best as one cha
         low_income_worker_household=low_income,
         explanation_vi=tuple(explanation),
         provisional=provisional,
+    )
+
+
+def _screened_out(household: HouseholdFacts, standard: Standard) -> ScoreResult:
+    """Phiếu A stopped the review: no B1/B2 verdict is computed (the household is not
+    reviewed further), and the result says why."""
+    reasons = household.screening_reasons or "tiêu chí dừng của Phiếu A"
+    return ScoreResult(
+        category=Category.SCREENED_OUT,
+        standard=standard.code,
+        area_type=household.area_type,
+        table_code=None,
+        table_version=None,
+        table_disclaimer_vi=None,
+        score_a=None,
+        cutoff=None,
+        b1=None,
+        indicators=(),
+        deprivations=0,
+        undetermined_indicators=0,
+        score_b=0,
+        score_b_max=0,
+        income_per_person_month=household.income.per_person_month if household.income else None,
+        low_income_worker_household=None,
+        explanation_vi=(f"Phiếu A: hộ thuộc tiêu chí dừng ({reasons}); không rà soát Phiếu B.",),
+        # The Phiếu A criteria shipped with rasoat are illustrative (regulations.md §5.2).
+        provisional=True,
     )
 
 

@@ -3,6 +3,11 @@
 A mapping names, for each canonical fact, the submission field it comes from and how to read
 it (``text``, ``integer``, ``number``, ``yes_no``, ``set``).  An empty or absent answer is
 ``None`` — unknown — never a default.
+
+Two kinds: ``household`` (Phiếu B: the whole household, scored) and the *evidence* kinds that
+complete it — ``screening`` (Phiếu A: did the household meet a stop criterion?) and ``income``
+(the average-living-standard survey: measured income per person per month).  Evidence is linked
+to the household's Phiếu B by household code, commune and review year.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ class _Source(Schema):
     field = fields.String(required=True)
     as_ = fields.String(data_key="as", load_default="text", validate=validate.OneOf(_READERS))
     ignore = fields.List(fields.String(), load_default=list)
+    # A blank answer is unknown, except for a set computed on the phone whose blank value means
+    # "none of them" (``blank: empty``).  An absent field (not relevant) is always unknown.
+    blank = fields.String(load_default="unknown", validate=validate.OneOf(("unknown", "empty")))
 
 
 class _Members(Schema):
@@ -40,6 +48,7 @@ class _Members(Schema):
 
 
 class MappingSchema(Schema):
+    kind = fields.String(load_default="household", validate=validate.Equal("household"))
     form_id = fields.String(required=True)
     review_date = fields.String(required=True)
     household_code = fields.String(required=True)
@@ -51,6 +60,78 @@ class MappingSchema(Schema):
     )
     members = fields.Nested(_Members, required=True)
     b1 = fields.Dict(keys=fields.String(), values=fields.Nested(_Source), load_default=dict)
+
+
+class _Screening(Schema):
+    result = fields.Nested(_Source, required=True)
+    stop_values = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    continue_values = fields.List(fields.String(), required=True)
+    reasons = fields.Nested(_Source, load_default=None)
+
+
+class _Income(Schema):
+    per_person_month = fields.Nested(_Source, required=True)
+    occupation = fields.Nested(_Source, required=True)
+    agricultural_values = fields.List(fields.String(), required=True)
+
+
+class EvidenceMappingSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(("screening", "income")))
+    form_id = fields.String(required=True)
+    review_date = fields.String(required=True)
+    household_code = fields.String(required=True)
+    screening = fields.Nested(_Screening)
+    income = fields.Nested(_Income)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What a Phiếu A or income survey says about one household."""
+
+    kind: str  # screening / income
+    household_code: str | None
+    review_date: date | None
+    # screening: {"screened_out": bool | None, "reasons": str | None}
+    # income: {"per_person_month": int | None, "agricultural": bool | None}
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceMapping:
+    form_id: str
+    kind: str
+    data: dict[str, Any]
+
+    def apply(self, answers: dict[str, str]) -> Evidence:
+        spec = self.data[self.kind]
+        if self.kind == "screening":
+            result = _read(answers.get(spec["result"]["field"]), spec["result"])
+            screened_out = (
+                True
+                if result in spec["stop_values"]
+                else False
+                if result in spec["continue_values"]
+                else None
+            )
+            source = spec["reasons"]
+            reasons = _read(answers.get(source["field"]), source) if source else None
+            data = {"screened_out": screened_out, "reasons": reasons}
+        else:
+            occupation = _read(answers.get(spec["occupation"]["field"]), spec["occupation"])
+            data = {
+                "per_person_month": _read(
+                    answers.get(spec["per_person_month"]["field"]), spec["per_person_month"]
+                ),
+                "agricultural": None
+                if occupation is None
+                else occupation in spec["agricultural_values"],
+            }
+        return Evidence(
+            self.kind,
+            answers.get(self.data["household_code"]) or None,
+            _date(answers.get(self.data["review_date"])),
+            data,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,17 +180,25 @@ class Mapping:
             b1=b1,
             **household,
         )
-        review = answers.get(self.data["review_date"]) or ""
-        try:
-            review_date = date.fromisoformat(review[:10])
-        except ValueError:
-            review_date = None
-        return Mapped(facts, review_date, answers.get(self.data["household_code"]) or None)
+        return Mapped(
+            facts,
+            _date(answers.get(self.data["review_date"])),
+            answers.get(self.data["household_code"]) or None,
+        )
+
+
+def _date(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat((raw or "")[:10])
+    except ValueError:
+        return None
 
 
 def _read(raw: str | None, source: dict[str, Any]) -> Any:  # noqa: PLR0911
-    if raw is None or not raw.strip():
+    if raw is None:
         return None
+    if not raw.strip():
+        return frozenset() if source.get("blank") == "empty" and source["as_"] == "set" else None
     text = raw.strip()
     kind = source["as_"]
     try:
@@ -126,17 +215,33 @@ def _read(raw: str | None, source: dict[str, Any]) -> Any:  # noqa: PLR0911
     return text
 
 
-def load_mapping(path: Path) -> Mapping:
+def load_mapping(path: Path) -> Mapping | EvidenceMapping:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        data = MappingSchema().load(raw if isinstance(raw, dict) else {})
+        raw = raw if isinstance(raw, dict) else {}
+        if raw.get("kind", "household") == "household":
+            data = MappingSchema().load(raw)
+            return Mapping(form_id=data["form_id"], data=data)
+        data = EvidenceMappingSchema().load(raw)
     except (OSError, yaml.YAMLError) as exc:
         raise StandardError(f"{path.name}: cannot read: {exc}") from None
     except ValidationError as exc:
         raise StandardError(f"{path.name}: " + "; ".join(_flatten(exc.messages))) from None
-    return Mapping(form_id=data["form_id"], data=data)
+    if data["kind"] not in data:
+        raise StandardError(f"{path.name}: {data['kind']}: Missing data for required field.")
+    return EvidenceMapping(form_id=data["form_id"], kind=data["kind"], data=data)
 
 
 @cache
-def mappings(directory: Path = MAPPINGS_DIR) -> dict[str, Mapping]:
+def all_mappings(directory: Path = MAPPINGS_DIR) -> dict[str, Mapping | EvidenceMapping]:
     return {m.form_id: m for m in map(load_mapping, sorted(directory.glob("*.yaml")))}
+
+
+def mappings(directory: Path = MAPPINGS_DIR) -> dict[str, Mapping]:
+    """The household (Phiếu B) mappings: forms whose submissions are scored."""
+    return {k: m for k, m in all_mappings(directory).items() if isinstance(m, Mapping)}
+
+
+def evidence_mappings(directory: Path = MAPPINGS_DIR) -> dict[str, EvidenceMapping]:
+    """Phiếu A and income-survey mappings: forms that complete a household's Phiếu B."""
+    return {k: m for k, m in all_mappings(directory).items() if isinstance(m, EvidenceMapping)}

@@ -1,14 +1,16 @@
-"""Scoring results (with their history) and the queue that produces them after ingest."""
+"""Scoring results (with their history), the queue that produces them after ingest, and the
+B1 point tables as uploaded data with each commune's choice of table."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, utcnow
+from server.geography.models import Commune
 from server.submissions.models import Submission, SubmissionVersion
 
 
@@ -42,6 +44,8 @@ class HouseholdScore(Base):
     submission_version_id: Mapped[int] = mapped_column(ForeignKey("submission_versions.id"))
     household_code: Mapped[str | None] = mapped_column(String(50), index=True)
     standard: Mapped[str] = mapped_column(String(20))
+    # The review year (from the questionnaire's review date, else when it was received).
+    year: Mapped[int] = mapped_column(index=True)
     table_code: Mapped[str | None] = mapped_column(String(100))
     table_version: Mapped[str | None] = mapped_column(String(50))
     mapping: Mapped[str] = mapped_column(String(200))
@@ -61,3 +65,45 @@ class HouseholdScore(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     submission: Mapped[Submission] = relationship()
+
+
+class B1Table(Base):
+    """One version of a B1 point table: uploaded (XLSX or YAML) or shipped in
+    ``forms/b1_tables``.  ``content`` is the validated table (``server.scoring.b1``); a version
+    never changes once stored, a correction is a new version of the same code."""
+
+    __tablename__ = "b1_tables"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(50))
+    standard: Mapped[str] = mapped_column(String(20))
+    region: Mapped[str] = mapped_column(String(50))  # "*": every income region
+    area_type: Mapped[str] = mapped_column(String(10))  # rural, urban
+    status: Mapped[str] = mapped_column(String(20))  # official, provisional, demo
+    label_vi: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    origin: Mapped[str] = mapped_column(String(10))  # shipped, upload
+    filename: Mapped[str | None] = mapped_column(String(255))
+    # SHA-256 of the canonical JSON of ``content``: the same table from XLSX or YAML is equal.
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommuneB1Table(Base):
+    """The table (by code: its newest version applies) a commune uses for one standard and
+    area type; no row: B1 is not assessed there."""
+
+    __tablename__ = "commune_b1_tables"
+    __table_args__ = (UniqueConstraint("commune_id", "standard", "area_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id"))
+    standard: Mapped[str] = mapped_column(String(20))
+    area_type: Mapped[str] = mapped_column(String(10))
+    table_code: Mapped[str] = mapped_column(String(100), index=True)
+
+    commune: Mapped[Commune] = relationship()

@@ -22,9 +22,9 @@ from server.scoring.engine import CATEGORY_VI, score_household
 from server.scoring.models import HouseholdScore, ScoringJob
 from server.scoring.schemas import ScoreOut, ScoreRequest
 from server.scoring.standards import StandardError, all_standards, standard_for_year
-from server.scoring.tables import shipped_tables
+from server.scoring.tables import current_table, shipped_tables
 from server.submissions.models import Submission, SubmissionVersion
-from server.submissions.routes import in_scope
+from server.submissions.scope import in_scope
 
 bp = Blueprint("scoring_api", __name__, url_prefix="/api/v1")
 
@@ -77,7 +77,7 @@ def score():
         ) from None
     table = None
     if data["b1_table"] is not None:
-        table = shipped_tables().get(data["b1_table"])
+        table = current_table(data["b1_table"])  # its newest version, uploaded or shipped
         if table is None:
             raise AppError(
                 "score.no_table",
@@ -107,6 +107,9 @@ def openapi():
     spec.components.schema("ScoreRequest", schema=ScoreRequest)
     spec.components.schema("ScoreOut", schema=ScoreOut)
     spec.path(path="/api/v1/score", operations=_operations(score.__doc__))
+    from server.scoring.b1_api import register_openapi
+
+    register_openapi(spec, _operations)
     return jsonify(spec.to_dict())
 
 

@@ -7,19 +7,22 @@ import dataclasses
 import hashlib
 import json
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy.orm import selectinload, undefer
 
 from server.db import utcnow
 from server.extensions import db
 from server.geography.models import Commune
 from server.households.models import Household
+from server.questionnaires.models import Form
 from server.scoring.engine import CATEGORY_VI, score_household
-from server.scoring.mapping import mappings
+from server.scoring.evidence import complete_facts, evidence_for, record_evidence
+from server.scoring.facts import HouseholdFacts
+from server.scoring.mapping import EvidenceMapping, Mapping, all_mappings, mappings
 from server.scoring.models import HouseholdScore, ScoringJob
 from server.scoring.schemas import ScoreOut
 from server.scoring.standards import standard_for_year
-from server.scoring.tables import shipped_tables
+from server.scoring.tables import resolve_table
 from server.scoring.transitions import TRANSITION_VI, transition
 from server.submissions.models import Submission, SubmissionVersion
 
@@ -28,8 +31,9 @@ _SCORE_OUT = ScoreOut()
 
 
 def is_scored_form(xml_form_id: str) -> bool:
-    """Whether submissions of this form are scored (it has a mapping)."""
-    return xml_form_id in mappings()
+    """Whether submissions of this form are scored, or complete a scored one (it has a
+    mapping: Phiếu B, Phiếu A, the income survey)."""
+    return xml_form_id in all_mappings()
 
 
 def enqueue(version: SubmissionVersion, reason: str = "ingest") -> ScoringJob:
@@ -41,13 +45,28 @@ def enqueue(version: SubmissionVersion, reason: str = "ingest") -> ScoringJob:
 
 def enqueue_rescore(commune_id: int | None = None) -> int:
     """Queue every current submission version (of one commune) for scoring again."""
-    query = select(SubmissionVersion.id).where(SubmissionVersion.current.is_(True))
+    # One INSERT … SELECT in the database: memory stays flat whatever the number of versions.
+    query = select(
+        SubmissionVersion.id,
+        literal("rescore"),
+        literal("pending"),
+        literal(0),
+        literal(utcnow()),
+    )
+    query = (
+        query.join(Submission, Submission.id == SubmissionVersion.submission_id)
+        .join(Form, Form.id == Submission.form_id)
+        .where(SubmissionVersion.current.is_(True), Form.xml_form_id.in_(list(all_mappings())))
+    )
     if commune_id is not None:
-        query = query.join(Submission).where(Submission.commune_id == commune_id)
-    ids = list(db.session.scalars(query))
-    db.session.add_all(ScoringJob(submission_version_id=i, reason="rescore") for i in ids)
-    db.session.flush()
-    return len(ids)
+        query = query.where(Submission.commune_id == commune_id)
+    queued = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    db.session.execute(
+        insert(ScoringJob).from_select(
+            ["submission_version_id", "reason", "state", "attempts", "created_at"], query
+        )
+    )
+    return queued
 
 
 def pending_job_ids(limit: int = 1000, version_id: int | None = None) -> list[int]:
@@ -69,8 +88,9 @@ def run_job(job: ScoringJob) -> HouseholdScore | None:
         job.state, job.last_error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
         db.session.flush()
         return None
-    job.state = "done" if score is not None else "skipped"
-    job.last_error = None if score is not None else "Biểu mẫu này không có bảng ánh xạ chấm điểm."
+    mapped = is_scored_form(job.version.submission.form.xml_form_id)
+    job.state = "done" if mapped else "skipped"
+    job.last_error = None if mapped else "Biểu mẫu này không có bảng ánh xạ chấm điểm."
     job.done_at = utcnow()
     db.session.flush()
     return score
@@ -79,39 +99,70 @@ def run_job(job: ScoringJob) -> HouseholdScore | None:
 def score_version(version: SubmissionVersion) -> HouseholdScore | None:
     """Score one version with the standard of its review year and its commune's B1 table.
 
-    :return: the new current score, or None when the form is not a scored questionnaire.
+    A Phiếu A or income-survey version is recorded as evidence and its household's Phiếu B
+    re-scored with it; a Phiếu A that stops the review is itself scored "Dừng ở Phiếu A".
+
+    :return: the new current score, or None when there is none (not a scored questionnaire,
+        or evidence that gives no result of its own).
     """
     submission = version.submission
-    mapping = mappings().get(submission.form.xml_form_id)
+    mapping = all_mappings().get(submission.form.xml_form_id)
     if mapping is None:
         return None
     commune: Commune = submission.commune
-    mapped = mapping.apply(version.fields, commune.region)
+    _lock_commune(commune.id)
     # The area type is the commune's (or village's), not what the phone says.
     area = (
         submission.village.effective_area_type if submission.village else commune.area_type
     ).value
+    if isinstance(mapping, EvidenceMapping):
+        return _score_evidence(version, mapping, area)
+    mapped = mapping.apply(version.fields, commune.region)
     facts = dataclasses.replace(mapped.facts, area_type=area)
     year = (mapped.review_date or version.created_at.date()).year
+    evidence_used: list[dict] = []
+    code = mapped.household_code
+    if code:
+        facts, evidence_used = complete_facts(facts, evidence_for(commune.id, code, year))
+    return _store_score(version, mapping, facts, year, code, evidence_used)
+
+
+def _store_score(
+    version: SubmissionVersion,
+    mapping: Mapping | EvidenceMapping,
+    facts: HouseholdFacts,
+    year: int,
+    household_code: str | None,
+    evidence_used: list[dict],
+) -> HouseholdScore:
+    submission = version.submission
+    commune: Commune = submission.commune
+    area = facts.area_type
     standard = standard_for_year(year)
-    table = shipped_tables().get(commune.b1_table) if commune.b1_table else None
-    if table is not None and (table.standard, table.area_type) != (standard.code, area):
-        table = None
+    table = _table_for(commune, standard.code, area)
     result = score_household(facts, standard, table)
     body = _SCORE_OUT.dump(result)
     body["category_vi"] = CATEGORY_VI[result.category]
     inputs = _canonical_json(facts)
     body["inputs"] = json.loads(inputs)  # exactly what was scored, for the record
+    body["evidence"] = evidence_used
     household = (
         db.session.scalar(
             select(Household).where(
-                Household.commune_id == commune.id, Household.code == mapped.household_code
+                Household.commune_id == commune.id, Household.code == household_code
             )
         )
-        if mapped.household_code
+        if household_code
         else None
     )
     moved = None
+    if (
+        household is not None
+        and household.resurvey_requested_at is not None
+        and version.created_at > household.resurvey_requested_at
+        and isinstance(mapping, Mapping)
+    ):  # the re-survey the commune asked for has arrived
+        household.resurvey_requested_at = household.resurvey_reason = None
     if household is not None:
         history = [(s.year, s.status.value) for s in household.statuses]
         moved = transition(history, year, result.category)
@@ -124,8 +175,9 @@ def score_version(version: SubmissionVersion) -> HouseholdScore | None:
     score = HouseholdScore(
         submission_id=submission.id,
         submission_version_id=version.id,
-        household_code=mapped.household_code,
+        household_code=household_code,
         standard=standard.code,
+        year=year,
         table_code=table.code if table else None,
         table_version=table.version if table else None,
         mapping=mapping.form_id,
@@ -143,6 +195,85 @@ def score_version(version: SubmissionVersion) -> HouseholdScore | None:
     db.session.add(score)
     db.session.flush()
     return score
+
+
+def _score_evidence(
+    version: SubmissionVersion, mapping: EvidenceMapping, area: str
+) -> HouseholdScore | None:
+    """Record a Phiếu A / income-survey version, re-score its household's Phiếu B, and give
+    a Phiếu A that stops the review its own result (the household has no Phiếu B then)."""
+    submission = version.submission
+    row = record_evidence(version, mapping)
+    score = None
+    if row.kind == "screening" and row.data.get("screened_out"):
+        facts = HouseholdFacts(
+            area_type=area,
+            region=submission.commune.region,
+            screened_out=True,
+            screening_reasons=row.data.get("reasons"),
+        )
+        used = [{"kind": row.kind, "submission_id": submission.id}]
+        score = _store_score(version, mapping, facts, row.year, row.household_code, used)
+    else:  # an edit may have turned a "stop" into "continue": no result of its own now
+        db.session.execute(
+            update(HouseholdScore)
+            .where(HouseholdScore.submission_id == submission.id, HouseholdScore.current.is_(True))
+            .values(current=False)
+        )
+    if row.household_code:
+        for other in _household_phieu_b_versions(submission.commune_id, row.household_code):
+            score_version(other)
+    return score
+
+
+def _household_phieu_b_versions(commune_id: int, household_code: str) -> list[SubmissionVersion]:
+    """The current versions of the household's scored Phiếu B submissions."""
+    return list(
+        db.session.scalars(
+            select(SubmissionVersion)
+            .join(HouseholdScore, HouseholdScore.submission_id == SubmissionVersion.submission_id)
+            .join(Submission, Submission.id == SubmissionVersion.submission_id)
+            .where(
+                Submission.commune_id == commune_id,
+                HouseholdScore.household_code == household_code,
+                HouseholdScore.current.is_(True),
+                HouseholdScore.mapping.in_(list(mappings())),
+                SubmissionVersion.current.is_(True),
+            )
+            .options(undefer(SubmissionVersion.fields))
+        )
+    )
+
+
+def _transaction_memo() -> dict:
+    """A dict that lives as long as the current database transaction (for what one batch of
+    jobs would otherwise ask the database again and again)."""
+    transaction = db.session().get_transaction()
+    held = db.session.info.get("rasoat.memo")
+    if held is None or held[0] is not transaction:
+        held = (transaction, {})
+        db.session.info["rasoat.memo"] = held
+    return held[1]
+
+
+def _lock_commune(commune_id: int) -> None:
+    """Serialise scoring within a commune, so a Phiếu B and its household's Phiếu A scored at
+    the same moment by two workers always see each other (SQLite's write lock already does).
+    Once per transaction: the lock is held until it ends."""
+    memo = _transaction_memo()
+    if ("lock", commune_id) in memo:
+        return
+    db.session.execute(select(Commune.id).where(Commune.id == commune_id).with_for_update())
+    memo["lock", commune_id] = True
+
+
+def _table_for(commune: Commune, standard: str, area: str):
+    """``resolve_table``, asked once per commune, standard and area in a transaction."""
+    memo = _transaction_memo()
+    key = ("table", commune.id, standard, area)
+    if key not in memo:
+        memo[key] = resolve_table(commune, standard, area)
+    return memo[key]
 
 
 def current_score(submission_id: int) -> HouseholdScore | None:

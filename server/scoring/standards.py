@@ -161,6 +161,8 @@ class StandardSchema(Schema):
     poor_if_score_b_at_least = fields.Nested(_Value, required=True)
     average_living_standard = fields.Nested(_BandByArea, required=True)
     low_income_worker_line = fields.Nested(_BandByArea, required=True)
+    # Whether a Phiếu A "stop" ends the household's review (no Phiếu B verdict).
+    phieu_a_stops_review = fields.Nested(_Value, required=True)
     working_age = fields.Nested(_WorkingAge, required=True)
     dependant = fields.Nested(_Dependant, required=True)
     services = fields.List(fields.Nested(_Service), required=True)

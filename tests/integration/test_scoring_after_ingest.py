@@ -11,7 +11,7 @@ import server.scoring.services as scoring_services
 from server.db import write_transaction
 from server.extensions import db
 from server.geography.models import Commune
-from server.scoring.models import HouseholdScore, ScoringJob
+from server.scoring.models import CommuneB1Table, HouseholdScore, ScoringJob
 from server.submissions.models import Submission
 from tests.collect_client import CollectClient, FlaskTransport
 from tests.engines import webforms
@@ -29,9 +29,15 @@ def filled(tmp_path_factory):
 
 def _use_demo_table(app):
     with app.app_context(), write_transaction(db.session):
-        db.session.scalar(
-            select(Commune).where(Commune.code == "X1")
-        ).b1_table = "demo_2022_2025_rural"
+        commune = db.session.scalar(select(Commune).where(Commune.code == "X1"))
+        db.session.add(
+            CommuneB1Table(
+                commune_id=commune.id,
+                standard="2022_2025",
+                area_type="rural",
+                table_code="demo_2022_2025_rural",
+            )
+        )
 
 
 def _send(app, seeded, instance):

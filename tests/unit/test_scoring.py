@@ -235,8 +235,25 @@ def test_low_income_worker_household_at_or_under_the_line():
 
 
 def test_phieu_a_stop_short_circuits():
-    result = score_household(three_deprivations(screened_out=True), S2022, table(100))
+    facts = three_deprivations(screened_out=True, screening_reasons="Có ô tô")
+    result = score_household(facts, S2022, table(100))
     assert result.category == Category.SCREENED_OUT
+    assert (result.indicators, result.score_a, result.table_code) == ((), None, None)
+    assert result.explanation_vi == (
+        "Phiếu A: hộ thuộc tiêu chí dừng (Có ô tô); không rà soát Phiếu B.",
+    )
+    # Phiếu A said "continue" (or was not used): Phiếu B decides.
+    for screened in (False, None):
+        result = score_household(three_deprivations(screened_out=screened), S2022, table(100))
+        assert result.category == Category.POOR
+
+
+def test_phieu_a_stop_is_ignored_when_the_standard_does_not_stop_there():
+    data = dict(S2022.data, phieu_a_stops_review={"value": False, "status": "inferred"})
+    standard = dataclasses.replace(S2022, data=data)
+    result = score_household(three_deprivations(screened_out=True), standard, table(100))
+    assert result.category == Category.POOR
+    assert "không dừng rà soát ở Phiếu A" in result.explanation_vi[0]
 
 
 def test_demo_table_is_labelled_and_scores_coded_answers():
