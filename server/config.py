@@ -44,6 +44,20 @@ class Defaults:
     PASSWORD_HASH_TIME_COST = 3
     PASSWORD_HASH_MEMORY_COST = 65536
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # Staff web sessions (the login cookie).  Cookies are sent over https only when
+    # SECURE_COOKIES is true, or, left empty, when EXTERNAL_URL starts with "https://".
+    SECURE_COOKIES = None
+    SESSION_LIFETIME_HOURS = 8
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Web login throttling: this many failed logins for one username (or from one IP address)
+    # within the window lock that username (or address) out for LOGIN_LOCKOUT_SECONDS.
+    LOGIN_MAX_FAILURES_PER_USER = 5
+    LOGIN_MAX_FAILURES_PER_IP = 20
+    LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+    LOGIN_LOCKOUT_SECONDS = 15 * 60
 
 
 def load_secret_key(instance_path: Path) -> str:
@@ -67,3 +81,12 @@ def load_secret_key(instance_path: Path) -> str:
     finally:
         os.close(fd)
     return key
+
+
+def flag(value) -> bool | None:
+    """A yes/no setting from the environment (``true``/``1``/``yes``…); empty means unset."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)

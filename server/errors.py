@@ -3,7 +3,7 @@
 Domain code raises :class:`AppError` (usually one of the subclasses' factory functions in the
 capability that owns the rule).  Each surface writes it in its own format: the OpenRosa
 blueprint as an ``<OpenRosaResponse>`` (``server.openrosa.responses``), the JSON API as a JSON
-envelope (:func:`register_error_writers`), pages as a Vietnamese message.
+envelope (:func:`register_error_writers`), pages as a message in the page's language.
 """
 
 from __future__ import annotations
@@ -12,8 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from server.i18n import localized
 
 
 @dataclass(slots=True)
@@ -52,21 +56,28 @@ class AppError(Exception):
         return body
 
 
+# Page titles and messages are msgids of the English catalog (server/translations).
 _PAGE_ERRORS = {
-    400: ("Yêu cầu không hợp lệ", "Dữ liệu gửi lên không hợp lệ. Hãy tải lại trang và thử lại."),
-    403: ("Không có quyền", "Tài khoản của anh/chị không được xem trang này."),
-    404: (
-        "Không tìm thấy",
-        "Trang hoặc dữ liệu này không tồn tại (hoặc không thuộc phạm vi của anh/chị).",
+    400: (
+        _l("Yêu cầu không hợp lệ"),
+        _l("Dữ liệu gửi lên không hợp lệ. Hãy tải lại trang và thử lại."),
     ),
-    405: ("Không hỗ trợ", "Thao tác này không được hỗ trợ."),
-    413: ("Tệp quá lớn", "Tệp gửi lên quá lớn."),
+    403: (_l("Không có quyền"), _l("Tài khoản của anh/chị không được xem trang này.")),
+    404: (
+        _l("Không tìm thấy"),
+        _l("Trang hoặc dữ liệu này không tồn tại (hoặc không thuộc phạm vi của anh/chị)."),
+    ),
+    405: (_l("Không hỗ trợ"), _l("Thao tác này không được hỗ trợ.")),
+    413: (_l("Tệp quá lớn"), _l("Tệp gửi lên quá lớn.")),
+    429: (_l("Quá nhiều yêu cầu"), _l("Anh/chị đã thử quá nhiều lần. Hãy đợi rồi thử lại.")),
+    500: (_l("Lỗi máy chủ"), _l("Máy chủ gặp lỗi khi xử lý yêu cầu. Hãy thử lại sau.")),
 }
 
 
 def register_error_writers(app: Flask) -> None:
-    """Errors on ``/api/`` are JSON; on pages, a Vietnamese page.  The OpenRosa blueprint
-    registers its own writer (``server.openrosa.routes``)."""
+    """Errors on ``/api/`` are JSON; on pages, a page in the staff's language (Vietnamese
+    unless English was chosen).  The OpenRosa blueprint registers its own writer
+    (``server.openrosa.routes``)."""
 
     def wants_json() -> bool:
         return request.path.startswith("/api/")
@@ -76,7 +87,10 @@ def register_error_writers(app: Flask) -> None:
         if wants_json():
             return jsonify(error.to_dict()), error.status
         page = render_template(
-            "error.html", code=error.status, title="Không thực hiện được", message=error.message_vi
+            "error.html",
+            code=error.status,
+            title=_("Không thực hiện được"),
+            message=localized(error.message_vi, error.message_en),
         )
         return page, error.status
 
@@ -87,7 +101,7 @@ def register_error_writers(app: Flask) -> None:
             body = {"code": f"http.{status}", "message": error.name, "message_en": error.name}
             return jsonify(body), status
         if isinstance(error, CSRFError):
-            title, message = "Phiên làm việc đã hết hạn", "Hãy tải lại trang rồi thử lại."
+            title, message = _("Phiên làm việc đã hết hạn"), _("Hãy tải lại trang rồi thử lại.")
         else:
             title, message = _PAGE_ERRORS.get(status, (error.name, error.description or ""))
         return render_template("error.html", code=status, title=title, message=message), status

@@ -7,6 +7,7 @@
 * ``app``/``client``: the Flask application on that database; ``seeded``: a demo province with
   two communes, accounts and the shipped demo form published.
 * ``live_server``: the same application served by a real gunicorn process on loopback.
+* The English catalog of the pages is compiled once per session (it is not committed).
 """
 
 from __future__ import annotations
@@ -39,6 +40,18 @@ from server.questionnaires.sources import load_sources
 REPO = Path(__file__).resolve().parents[1]
 FAST_HASHING = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_COST": 1024}
 _counter = itertools.count()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """The English catalog of the pages is compiled, never committed (as scripts/setup-env
+    does), so that every test, and gunicorn in the live tests, can show English."""
+    subprocess.run(
+        ["bash", str(REPO / "scripts" / "i18n"), "compile"],
+        env={**os.environ, "I18N_PYTHON": sys.executable},
+        check=True,
+        capture_output=True,
+    )
 
 
 def _migrated_app(url: str, instance: Path):

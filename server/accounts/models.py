@@ -4,6 +4,8 @@ A user has one role.  A commune officer and a reviewer belong to one commune; a 
 limited further to some villages of it.  A province administrator belongs to a province.
 Device tokens let a phone talk to the server through a ``/key/<token>/`` URL (ODK Central's
 "app user" model), so one QR code configures it; only the token's SHA-256 is stored.
+Failed web logins are kept for a short while to throttle password guessing
+(:mod:`server.accounts.throttle`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, str_enum, utcnow
@@ -73,3 +75,23 @@ class DeviceToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship(back_populates="device_tokens")
+
+
+class LoginFailure(Base):
+    """One failed staff login, kept for the throttling window and the lockout after it.
+
+    Stored in the database (not in a worker's memory) so every gunicorn worker sees the same
+    count.  ``username`` is the name as typed, folded to lower case, whether or not such an
+    account exists; ``ip`` is the client address (after ``TRUST_PROXY_HEADERS``).
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_username_at", "username", "at"),
+        Index("ix_login_failures_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    ip: Mapped[str] = mapped_column(String(45))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

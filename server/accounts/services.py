@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from server.accounts.models import DeviceToken, Role, User
 from server.accounts.passwords import digest_ha1, hash_password, hasher, verify_password
+from server.audit.services import record
 from server.db import utcnow
 from server.errors import AppError
 from server.extensions import db
@@ -94,6 +95,20 @@ def create_user(
     _set_password(user, password)
     db.session.add(user)
     db.session.flush()
+    record(
+        "user.create",
+        "user",
+        user.id,
+        commune_id=user.commune_id,
+        after={
+            "username": user.username,
+            "display_name": user.display_name,
+            "role": user.role,
+            "commune": commune.code if commune else None,
+            "villages": [v.code for v in user.villages],
+            "province": province.code if province and not commune else None,
+        },
+    )
     return user
 
 
@@ -101,6 +116,7 @@ def set_password(user: User, password: str) -> None:
     _validate_password(password)
     _set_password(user, password)
     db.session.flush()
+    record("user.password", "user", user.id, commune_id=user.commune_id, note=user.username)
 
 
 def _set_password(user: User, password: str) -> None:
@@ -122,15 +138,32 @@ class IssuedToken:
 
 def issue_device_token(user: User, label: str = "") -> IssuedToken:
     token = secrets.token_urlsafe(32)  # 256 bits, 43 URL-safe characters
-    record = DeviceToken(user=user, token_sha256=_token_digest(token), label=label)
-    db.session.add(record)
+    row = DeviceToken(user=user, token_sha256=_token_digest(token), label=label)
+    db.session.add(row)
     db.session.flush()
-    return IssuedToken(token=token, record=record)
+    record(
+        "device_token.issue",
+        "device_token",
+        row.id,
+        commune_id=user.commune_id,
+        after={"user": user.username, "label": label},
+    )
+    return IssuedToken(token=token, record=row)
 
 
-def revoke_device_token(record: DeviceToken) -> None:
-    record.revoked_at = utcnow()
+def revoke_device_token(row: DeviceToken) -> None:
+    before = row.revoked_at
+    row.revoked_at = utcnow()
     db.session.flush()
+    record(
+        "device_token.revoke",
+        "device_token",
+        row.id,
+        commune_id=row.user.commune_id,
+        before={"revoked_at": before},
+        after={"revoked_at": row.revoked_at},
+        note=f"{row.user.username} {row.label}".strip(),
+    )
 
 
 def user_for_token(token: str) -> User | None:

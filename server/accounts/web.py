@@ -1,19 +1,42 @@
 """Staff login for the web pages (session cookie, CSRF-protected forms).
 
 Devices never use this: ODK Collect keeps no cookies and authenticates every request
-(:mod:`server.accounts.httpauth`).
+(:mod:`server.accounts.httpauth`).  Failed logins are throttled per username and per address
+(:mod:`server.accounts.throttle`); logins, failures and lockouts are logged to ``rasoat.auth``.
 """
 
 from __future__ import annotations
 
+import math
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from server.accounts.models import Role, User
 from server.accounts.services import check_password, user_by_username
+from server.accounts.throttle import (
+    Lockout,
+    audit,
+    clear_failures,
+    lockout_for,
+    record_failure,
+    username_key,
+)
+from server.db import utcnow
 from server.extensions import db, login_manager
 
 bp = Blueprint("auth", __name__)
@@ -53,21 +76,57 @@ def _safe_next(target: str | None) -> str:
 def login():
     if request.method == "POST":
         username = request.form.get("username", "").strip()
+        ip = request.remote_addr or ""
+        lockout = lockout_for(username, ip)
+        if lockout is not None:
+            return _refuse_locked_out(username, ip, lockout)
         user = user_by_username(username)
-        if (
-            user is not None
-            and user.role != Role.REVIEWER
-            and check_password(user, request.form.get("password", ""))
-        ):
+        if user is None:
+            reason = "unknown username"
+        elif user.role == Role.REVIEWER:
+            reason = "reviewer account (reviewers use ODK Collect)"
+        elif not check_password(user, request.form.get("password", "")):
+            reason = "wrong password"
+        else:
+            clear_failures(username)
             login_user(user)
+            session.permanent = True  # expires after SESSION_LIFETIME_HOURS
+            audit.info("login: %r (%s) from %s", user.username, user.role.value, ip)
             return redirect(_safe_next(request.args.get("next")))
-        flash("Tên đăng nhập hoặc mật khẩu không đúng.", "error")
+        audit.warning("login failed: username %r from %s: %s", username_key(username), ip, reason)
+        record_failure(username, ip)
+        flash(_("Tên đăng nhập hoặc mật khẩu không đúng."), "error")
         return render_template("accounts/login.html", username=username), 401
     return render_template("accounts/login.html", username="")
 
 
+def _refuse_locked_out(username: str, ip: str, lockout: Lockout):
+    seconds = lockout.seconds_left(utcnow())
+    audit.warning(
+        "login refused: %s locked out for %d s more (username %r, ip %s)",
+        lockout.scope,
+        seconds,
+        username_key(username),
+        ip,
+    )
+    minutes = max(1, math.ceil(seconds / 60))
+    flash(
+        ngettext(
+            "Đăng nhập sai quá nhiều lần nên tạm thời bị khoá. Hãy thử lại sau %(num)d phút.",
+            "Đăng nhập sai quá nhiều lần nên tạm thời bị khoá. Hãy thử lại sau %(num)d phút.",
+            minutes,
+        ),
+        "error",
+    )
+    response = make_response(render_template("accounts/login.html", username=username), 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        audit.info("logout: %r from %s", current_user.username, request.remote_addr)
     logout_user()
-    flash("Đã đăng xuất.", "info")
+    flash(_("Đã đăng xuất."), "info")
     return redirect(url_for("auth.login"))

@@ -5,6 +5,8 @@ assign to communes, and download every version's source."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,6 +17,7 @@ from server.db import write_transaction
 from server.errors import AppError
 from server.extensions import db
 from server.geography.models import Commune
+from server.i18n import localized
 from server.openrosa.qr import collect_settings, settings_qr
 from server.questionnaires.models import Form, FormAssignment, FormState
 from server.questionnaires.routes import version_download
@@ -32,9 +35,9 @@ from server.questionnaires.services import (
 bp = Blueprint("forms_admin", __name__, url_prefix="/admin/forms")
 
 STATE_LABELS = {
-    FormState.OPEN: "Mở (tải về và nhận phiếu)",
-    FormState.CLOSING: "Sắp đóng (không cho tải, vẫn nhận phiếu)",
-    FormState.CLOSED: "Đóng (không nhận phiếu)",
+    FormState.OPEN: _l("Mở (tải về và nhận phiếu)"),
+    FormState.CLOSING: _l("Sắp đóng (không cho tải, vẫn nhận phiếu)"),
+    FormState.CLOSED: _l("Đóng (không nhận phiếu)"),
 }
 
 
@@ -70,7 +73,7 @@ def index():
 def upload():
     xlsform = request.files.get("xlsform")
     if xlsform is None or not xlsform.filename:
-        flash("Hãy chọn tệp XLSForm (.xlsx) để tải lên.", "error")
+        flash(_("Hãy chọn tệp XLSForm (.xlsx) để tải lên."), "error")
         return redirect(url_for(".index"))
     media = {f.filename: f.read() for f in request.files.getlist("media") if f.filename}
     try:
@@ -90,7 +93,9 @@ def upload():
             problems=error.details.get("problems", []),
             filename=xlsform.filename,
         ), error.status
-    flash("Đã tải lên bản nháp. Hãy thử trên điện thoại bằng mã QR bên dưới rồi xuất bản.", "info")
+    flash(
+        _("Đã tải lên bản nháp. Hãy thử trên điện thoại bằng mã QR bên dưới rồi xuất bản."), "info"
+    )
     return redirect(url_for(".detail", form_id=form_id))
 
 
@@ -102,7 +107,8 @@ def detail(form_id: str):
     test_url = qr_svg = None
     if draft is not None and draft.test_token:
         test_url = f"{_base_url()}/test/{draft.test_token}"
-        qr = settings_qr(collect_settings(test_url, f"[NHÁP] {draft.title}", managed=False))
+        label = _("[NHÁP] %(title)s", title=draft.title)
+        qr = settings_qr(collect_settings(test_url, label, managed=False))
         qr_svg = qr.svg_inline(scale=4)
     assigned = db.session.scalars(
         select(Commune)
@@ -133,7 +139,7 @@ def _act(form_id: str, action, done: str):
         with write_transaction(db.session):
             action(_form_or_404(form_id))
     except AppError as error:
-        flash(error.message_vi, "error")
+        flash(localized(error.message_vi, error.message_en), "error")
     else:
         flash(done, "info")
     return redirect(url_for(".detail", form_id=form_id))
@@ -142,13 +148,15 @@ def _act(form_id: str, action, done: str):
 @bp.post("/<form_id>/publish")
 @staff_page(Role.ADMIN)
 def publish(form_id: str):
-    return _act(form_id, publish_draft, "Đã xuất bản phiên bản mới; điện thoại sẽ được cập nhật.")
+    return _act(
+        form_id, publish_draft, _("Đã xuất bản phiên bản mới; điện thoại sẽ được cập nhật.")
+    )
 
 
 @bp.post("/<form_id>/discard")
 @staff_page(Role.ADMIN)
 def discard(form_id: str):
-    return _act(form_id, discard_draft, "Đã xoá bản nháp và các phiếu thử.")
+    return _act(form_id, discard_draft, _("Đã xoá bản nháp và các phiếu thử."))
 
 
 @bp.post("/<form_id>/state")
@@ -158,7 +166,8 @@ def change_state(form_id: str):
         state = FormState(request.form.get("state", ""))
     except ValueError:
         abort(400)
-    return _act(form_id, lambda f: set_form_state(f, state), f"Trạng thái: {STATE_LABELS[state]}.")
+    done = _("Trạng thái: %(state)s.", state=STATE_LABELS[state])
+    return _act(form_id, lambda f: set_form_state(f, state), done)
 
 
 @bp.post("/<form_id>/versions/<version>/accepting")
@@ -172,8 +181,11 @@ def accepting(form_id: str, version: str):
             abort(404)
         set_version_accepting(found, accept)
 
-    message = "nhận phiếu trở lại" if accept else "ngừng nhận phiếu"
-    return _act(form_id, apply, f"Phiên bản {version}: {message}.")
+    if accept:
+        done = _("Phiên bản %(version)s: nhận phiếu trở lại.", version=version)
+    else:
+        done = _("Phiên bản %(version)s: ngừng nhận phiếu.", version=version)
+    return _act(form_id, apply, done)
 
 
 @bp.post("/<form_id>/assign")
@@ -191,7 +203,7 @@ def assign(form_id: str):
             abort(404)
         assign_form(form, commune)
 
-    return _act(form_id, apply, f"Đã giao biểu mẫu cho xã {code}.")
+    return _act(form_id, apply, _("Đã giao biểu mẫu cho xã %(code)s.", code=code))
 
 
 @bp.get("/<form_id>/versions/<version>.xlsx")

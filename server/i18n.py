@@ -1,0 +1,137 @@
+"""Languages of the staff web pages (Flask-Babel).
+
+Vietnamese is the default and the language of every msgid, so the pages read exactly the same
+without any compiled catalog; English comes from ``server/translations/en``.  The language is
+chosen with ``?lang=en|vi`` on any page, which is remembered in the session and in a long-lived
+cookie; otherwise the remembered choice; otherwise Vietnamese.  The browser's
+``Accept-Language`` is deliberately ignored: commune computers are often set to English while
+their users read Vietnamese.
+
+OpenRosa responses and JSON API errors do not depend on this: they always carry Vietnamese and
+English (``server.errors.AppError``).
+
+Catalogs: ``scripts/i18n`` extracts the messages, updates ``messages.po`` and compiles the
+``.mo`` (which is not committed; ``scripts/setup-env`` compiles it).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import get_locale
+
+from server.extensions import babel
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LANGUAGE = "vi"
+# Code → the language's own name (the switch shows the code; the name is its tooltip).
+LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
+LANG_PARAM = "lang"
+SESSION_KEY = "lang"
+COOKIE_NAME = "rasoat_lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def available_languages() -> dict[str, str]:
+    """The languages this installation can show: Vietnamese, and those with a compiled
+    catalog."""
+    return current_app.extensions["rasoat.languages"]
+
+
+def _requested() -> str | None:
+    code = request.args.get(LANG_PARAM, "").strip().lower()
+    return code if code in available_languages() else None
+
+
+def select_language() -> str:
+    """``?lang=``, else the session's choice, else the cookie's, else Vietnamese."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    for candidate in (_requested(), session.get(SESSION_KEY), request.cookies.get(COOKIE_NAME)):
+        if candidate in available_languages():
+            return candidate
+    return DEFAULT_LANGUAGE
+
+
+def current_language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
+def localized(vietnamese: str, english: str) -> str:
+    """Pick one of a message's two texts (``AppError`` carries both) for the page's language."""
+    return english if current_language() == "en" else vietnamese
+
+
+def switch_url(code: str) -> str:
+    """This page in language ``code``: same path and query, ``lang`` replaced.
+
+    A page shown in answer to a POST whose address has no GET (an upload's problems) switches
+    on the page the form was on (the same-site referrer), or else on the home page.
+    """
+    path, query = request.script_root + request.path, request.query_string.decode()
+    rule = request.url_rule
+    if request.method not in ("GET", "HEAD") and (rule is None or "GET" not in rule.methods):
+        referrer = urlsplit(request.referrer or "")
+        if referrer.netloc == request.host and referrer.path.startswith("/"):
+            path, query = unquote(referrer.path), referrer.query
+        else:
+            path, query = request.script_root + "/", ""
+    args = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != LANG_PARAM]
+    args.append((LANG_PARAM, code))
+    return f"{quote(path)}?{urlencode(args)}"
+
+
+def _remember_choice(response):
+    code = _requested()
+    if code is not None:
+        response.set_cookie(
+            COOKIE_NAME,
+            code,
+            max_age=COOKIE_MAX_AGE,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+def _store_in_session() -> None:
+    code = _requested()
+    if code is not None and session.get(SESSION_KEY) != code:
+        session[SESSION_KEY] = code
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    babel.init_app(app, locale_selector=select_language)
+    app.before_request(_store_in_session)
+    app.after_request(_remember_choice)
+
+    @app.context_processor
+    def _language_helpers():
+        return {
+            "current_language": current_language,
+            "languages": available_languages(),
+            "language_switch_url": switch_url,
+            "localized": localized,
+        }
+
+    directories = app.extensions["babel"].translation_directories
+    available = {}
+    for code, name in LANGUAGES.items():
+        catalogs = [Path(d) / code / "LC_MESSAGES" / "messages.mo" for d in directories]
+        if code == DEFAULT_LANGUAGE or any(c.exists() for c in catalogs):
+            available[code] = name
+        else:
+            log.warning(
+                "no compiled %r catalog in %s (run scripts/i18n compile): "
+                "the pages stay in Vietnamese",
+                code,
+                ", ".join(directories),
+            )
+    app.extensions["rasoat.languages"] = available
