@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, str_enum, utcnow
@@ -42,6 +42,10 @@ class Household(Base):
     # Whether the household is on the current review list sent to phones.
     on_review_list: Mapped[bool] = mapped_column(Boolean, default=True)
     list_source: Mapped[ListSource] = mapped_column(str_enum(ListSource, 20))
+    # Commune staff sent the household back for re-survey (shown to reviewers on their list);
+    # cleared when a new questionnaire for the household is scored.
+    resurvey_reason: Mapped[str | None] = mapped_column(Text)
+    resurvey_requested_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

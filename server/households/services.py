@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from server.accounts.models import User
+from server.audit.services import record as audit_record
 from server.db import utcnow
 from server.errors import AppError
 from server.extensions import db
@@ -105,6 +106,13 @@ def import_households(commune: Commune, rows: Iterable[dict[str, str]], year: in
         else:
             record.status = status
     db.session.flush()
+    audit_record(
+        "households.import",
+        "commune",
+        commune.code,
+        commune_id=commune.id,
+        after={"year": year, "rows": len(parsed), "created": created, "updated": updated},
+    )
     return ImportResult(created, updated)
 
 
@@ -154,7 +162,8 @@ def households_csv(user: User | None) -> bytes:
         rows.append(
             (
                 household.code,
-                f"{household.code} – {household.head_name} ({village.name})",
+                (RESURVEY_MARK if household.resurvey_requested_at else "")
+                + f"{household.code} – {household.head_name} ({village.name})",
                 village.code,
                 village.name,
                 household.head_name,
@@ -164,6 +173,9 @@ def households_csv(user: User | None) -> bytes:
         )
     return _csv(HOUSEHOLD_CSV_HEADER, rows)
 
+
+# Shown before the household in the reviewer's list when commune staff asked for a re-survey.
+RESURVEY_MARK = "[CẦN RÀ SOÁT LẠI] "
 
 HOUSEHOLD_CSV_HEADER = (
     "name",

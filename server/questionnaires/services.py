@@ -22,6 +22,7 @@ from lxml import etree
 from sqlalchemy import delete, select
 
 from server.accounts.models import User
+from server.audit.services import record
 from server.blobs import BlobStore
 from server.db import utcnow
 from server.errors import AppError
@@ -126,14 +127,19 @@ def create_version(
             f"The form does not reference: {', '.join(unexpected)}.",
         )
     form = get_form(info.xml_form_id)
+    replaced_draft = previous = previous_title = None
     if form is None:
         form = Form(xml_form_id=info.xml_form_id, title=info.title, state=FormState.OPEN)
         db.session.add(form)
         db.session.flush()
     else:
         _check_against_published(form, info, xform)
+        previous_title = form.title
+        previous = form.current_version.version if form.current_version else None
         if state == VersionState.DRAFT:
-            discard_draft(form)
+            old_draft = draft_of(form)
+            replaced_draft = old_draft.version if old_draft else None
+            _delete_draft(form)
     version = FormVersion(
         form=form,
         version=info.version,
@@ -168,10 +174,29 @@ def create_version(
             )
         db.session.add(attachment)
     db.session.flush()
+    actor_id = uploaded_by.id if uploaded_by else None
     if state == VersionState.PUBLISHED:
         form.title = info.title
         form.current_version = version
         db.session.flush()
+        record(
+            "form.publish",
+            "form",
+            form.xml_form_id,
+            before={"current_version": previous, "title": previous_title},
+            after={"current_version": version.version, "title": info.title},
+            actor_id=actor_id,
+        )
+    else:
+        record(
+            "form.draft_upload",
+            "form",
+            form.xml_form_id,
+            before={"draft_version": replaced_draft},
+            after={"draft_version": version.version},
+            note="; ".join(version.warnings) or None,
+            actor_id=actor_id,
+        )
     return version
 
 
@@ -236,6 +261,20 @@ def discard_draft(form: Form) -> None:
     draft = draft_of(form)
     if draft is None:
         return
+    record(
+        "form.draft_discard",
+        "form",
+        form.xml_form_id,
+        before={"draft_version": draft.version},
+        after={"draft_version": None},
+    )
+    _delete_draft(form)
+
+
+def _delete_draft(form: Form) -> None:
+    draft = draft_of(form)
+    if draft is None:
+        return
     db.session.execute(delete(DraftSubmission).where(DraftSubmission.form_version_id == draft.id))
     db.session.execute(delete(FormAttachment).where(FormAttachment.form_version_id == draft.id))
     form.versions.remove(draft)
@@ -256,6 +295,11 @@ def publish_draft(form: Form) -> FormVersion:
         )
     info = inspect_xform(draft.xform)
     _check_against_published(form, info, draft.xform)
+    before = {
+        "current_version": form.current_version.version if form.current_version else None,
+        "title": form.title,
+        "draft_version": draft.version,
+    }
     db.session.execute(delete(DraftSubmission).where(DraftSubmission.form_version_id == draft.id))
     draft.state = VersionState.PUBLISHED
     draft.published_at = utcnow()
@@ -263,18 +307,39 @@ def publish_draft(form: Form) -> FormVersion:
     form.title = draft.title
     form.current_version = draft
     db.session.flush()
+    record(
+        "form.publish",
+        "form",
+        form.xml_form_id,
+        before=before,
+        after={"current_version": draft.version, "title": draft.title, "draft_version": None},
+    )
     return draft
 
 
 def set_version_accepting(version: FormVersion, accepting: bool) -> None:
     """Stop (or resume) accepting submissions made with an old version."""
+    before = version.accepting_submissions
     version.accepting_submissions = accepting
     db.session.flush()
+    if before != accepting:
+        record(
+            "form.version_accepting",
+            "form_version",
+            f"{version.form.xml_form_id}/{version.version}",
+            before={"accepting_submissions": before},
+            after={"accepting_submissions": accepting},
+        )
 
 
 def set_form_state(form: Form, state: FormState) -> None:
+    before = form.state
     form.state = state
     db.session.flush()
+    if before != state:
+        record(
+            "form.state", "form", form.xml_form_id, before={"state": before}, after={"state": state}
+        )
 
 
 def assign_form(form: Form, commune: Commune) -> None:
@@ -282,6 +347,13 @@ def assign_form(form: Form, commune: Commune) -> None:
     if db.session.get(FormAssignment, (form.id, commune.id)) is None:
         db.session.add(FormAssignment(form_id=form.id, commune_id=commune.id))
         db.session.flush()
+        record(
+            "form.assign",
+            "form",
+            form.xml_form_id,
+            commune_id=commune.id,
+            after={"commune": commune.code},
+        )
 
 
 def get_form(xml_form_id: str) -> Form | None:

@@ -79,6 +79,7 @@ class SubmissionVersion(Base):
 
     submission: Mapped[Submission] = relationship(back_populates="versions")
     form_version: Mapped[FormVersion] = relationship()
+    submitter: Mapped[User] = relationship()
     attachments: Mapped[list[SubmissionAttachment]] = relationship(
         back_populates="version", order_by="SubmissionAttachment.name"
     )

@@ -15,10 +15,11 @@ from server.accounts.httpauth import api_guard
 from server.accounts.models import Role
 from server.errors import AppError
 from server.extensions import db
-from server.geography.models import Commune, Village
+from server.geography.models import Village
 from server.questionnaires.models import Form
 from server.submissions.models import Submission, SubmissionVersion
 from server.submissions.schemas import SubmissionDetailOut, SubmissionOut, SubmissionQuery
+from server.submissions.scope import in_scope
 
 bp = Blueprint("submissions_api", __name__, url_prefix="/api/v1/submissions")
 
@@ -26,15 +27,6 @@ bp = Blueprint("submissions_api", __name__, url_prefix="/api/v1/submissions")
 bp.before_request(
     api_guard(Role.ADMIN, Role.OFFICER, forbidden_vi="Tài khoản không có quyền xem phiếu.")
 )
-
-
-def in_scope(actor):
-    """The condition limiting submissions to the actor's commune or province."""
-    if actor.role == Role.OFFICER:
-        return Submission.commune_id == actor.commune_id
-    return Submission.commune_id.in_(
-        select(Commune.id).where(Commune.province_id == actor.province_id)
-    )
 
 
 @bp.get("")

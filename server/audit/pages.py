@@ -1,0 +1,271 @@
+"""The audit log for province administrators (``/admin/nhat-ky``): every recorded change,
+newest first, with filters, and the same events as a streamed CSV file.
+
+An administrator sees the events of the communes of their province and the events that
+belong to no commune (forms, B1 tables, province accounts); commune officers see nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
+
+from server.accounts.models import Role, User
+from server.accounts.web import staff_page
+from server.audit.models import AuditEvent
+from server.extensions import db
+from server.geography.models import Commune
+
+bp = Blueprint("audit", __name__)
+
+PAGE_SIZE = 50
+CSV_BATCH = 500
+# Filtering on the actor with one of these names finds what the system did (commands).
+SYSTEM_NAMES = ("hệ thống", "he thong", "system", "-")
+
+# What each recorded action means (unknown actions are shown as recorded).
+ACTION_LABELS = {
+    "form.draft_upload": _l("Tải lên bản nháp biểu mẫu"),
+    "form.draft_discard": _l("Xoá bản nháp biểu mẫu"),
+    "form.publish": _l("Xuất bản biểu mẫu"),
+    "form.state": _l("Đổi trạng thái biểu mẫu"),
+    "form.version_accepting": _l("Bật/tắt nhận phiếu của một phiên bản"),
+    "form.assign": _l("Giao biểu mẫu cho xã"),
+    "b1_table.upload": _l("Tải lên bảng điểm B1"),
+    "b1_table.assign": _l("Chọn bảng điểm B1 cho xã"),
+    "user.create": _l("Tạo tài khoản"),
+    "user.password": _l("Đổi mật khẩu"),
+    "device_token.issue": _l("Cấp mã thiết bị"),
+    "device_token.revoke": _l("Thu hồi mã thiết bị"),
+    "households.import": _l("Nhập danh sách hộ"),
+    "submission.review_state": _l("Đổi trạng thái phiếu"),
+    "submission.comment": _l("Nhận xét phiếu"),
+    "submission.resurvey": _l("Yêu cầu rà soát lại"),
+}
+TARGET_LABELS = {
+    "form": _l("Biểu mẫu"),
+    "form_version": _l("Phiên bản biểu mẫu"),
+    "b1_table": _l("Bảng điểm B1"),
+    "commune": _l("Xã"),
+    "user": _l("Tài khoản"),
+    "device_token": _l("Mã thiết bị"),
+    "submission": _l("Phiếu"),
+}
+
+CSV_COLUMNS = (
+    "id",
+    "at_utc",
+    "actor",
+    "action",
+    "target_type",
+    "target_id",
+    "commune",
+    "before",
+    "after",
+    "note",
+)
+
+
+def _date(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _filters() -> dict:
+    args = request.args
+    return {
+        "action": args.get("action", "").strip(),
+        "actor": args.get("actor", "").strip(),
+        "commune": args.get("commune", "").strip(),
+        "target_type": args.get("target_type", "").strip(),
+        "target_id": args.get("target_id", "").strip(),
+        "date_from": _date(args.get("date_from")),
+        "date_to": _date(args.get("date_to")),
+    }
+
+
+def _in_scope(actor: User):
+    """Events of the actor's province's communes, and events of no commune."""
+    return or_(
+        AuditEvent.commune_id.is_(None),
+        AuditEvent.commune_id.in_(
+            select(Commune.id).where(Commune.province_id == actor.province_id)
+        ),
+    )
+
+
+def _query(actor: User, filters: dict):
+    """(event, actor username, actor display name, commune code, commune name) in scope and
+    matching the filters, newest first."""
+    who = aliased(User)
+    query = (
+        select(AuditEvent, who.username, who.display_name, Commune.code, Commune.name)
+        .outerjoin(who, who.id == AuditEvent.actor_id)
+        .outerjoin(Commune, Commune.id == AuditEvent.commune_id)
+        .where(_in_scope(actor))
+    )
+    if filters["action"]:
+        query = query.where(AuditEvent.action == filters["action"])
+    if filters["actor"]:
+        if filters["actor"].lower() in SYSTEM_NAMES:
+            query = query.where(AuditEvent.actor_id.is_(None))
+        else:
+            query = query.where(who.username == filters["actor"])
+    if filters["commune"]:
+        query = query.where(Commune.code == filters["commune"])
+    if filters["target_type"]:
+        query = query.where(AuditEvent.target_type == filters["target_type"])
+    if filters["target_id"]:
+        query = query.where(AuditEvent.target_id == filters["target_id"])
+    if filters["date_from"]:
+        query = query.where(AuditEvent.at >= datetime.combine(filters["date_from"], time.min))
+    if filters["date_to"]:
+        end = datetime.combine(filters["date_to"] + timedelta(days=1), time.min)
+        query = query.where(AuditEvent.at < end)
+    return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return _("có") if value else _("không")
+    if isinstance(value, list):
+        return ", ".join(_shown(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    key: str
+    old: str | None  # None: the key had no earlier value recorded (a creation)
+    new: str | None  # None: the key has no later value recorded (a deletion)
+
+
+def changes(before: dict | None, after: dict | None) -> list[Change]:
+    """``key: old → new`` for every key of the event, in the order recorded."""
+    before, after = before or {}, after or {}
+    keys = list(before) + [k for k in after if k not in before]
+    return [
+        Change(
+            key,
+            _shown(before[key]) if key in before else None,
+            _shown(after[key]) if key in after else None,
+        )
+        for key in keys
+    ]
+
+
+def action_label(action: str) -> str:
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
+def target_label(target_type: str) -> str:
+    label = TARGET_LABELS.get(target_type)
+    return str(label) if label is not None else target_type
+
+
+@bp.get("/admin/nhat-ky")
+@staff_page(Role.ADMIN)
+def index():
+    filters = _filters()
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    query = _query(current_user, filters)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    communes = db.session.scalars(
+        select(Commune)
+        .where(Commune.province_id == current_user.province_id)
+        .order_by(Commune.code)
+    ).all()
+    scope = _in_scope(current_user)
+    recorded = db.session.scalars(select(AuditEvent.action).where(scope).distinct()).all()
+    actions = {a: action_label(a) for a in sorted(set(ACTION_LABELS) | set(recorded))}
+    recorded_types = db.session.scalars(
+        select(AuditEvent.target_type).where(scope).distinct()
+    ).all()
+    target_types = {t: target_label(t) for t in sorted(set(TARGET_LABELS) | set(recorded_types))}
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "audit/events.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        filters=filters,
+        args=args,
+        communes=communes,
+        actions=actions,
+        target_types=target_types,
+        action_label=action_label,
+        target_label=target_label,
+        changes=changes,
+    )
+
+
+def _cell(value: str | None) -> str:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    text = value or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _json(value: dict | None) -> str:
+    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _csv_lines(query) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def line(values) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(values)
+        return buffer.getvalue()
+
+    yield "\ufeff" + line(CSV_COLUMNS)  # the BOM makes spreadsheets read UTF-8
+    result = db.session.execute(query.execution_options(yield_per=CSV_BATCH))
+    for event, username, _display, commune_code, _commune_name in result:
+        yield line(
+            [
+                event.id,
+                event.at.isoformat(sep=" ", timespec="seconds"),
+                _cell(username),
+                _cell(event.action),
+                _cell(event.target_type),
+                _cell(event.target_id),
+                _cell(commune_code),
+                _cell(_json(event.before)),
+                _cell(_json(event.after)),
+                _cell(event.note),
+            ]
+        )
+
+
+@bp.get("/admin/nhat-ky.csv")
+@staff_page(Role.ADMIN)
+def export_csv():
+    query = _query(current_user, _filters())
+    response = Response(stream_with_context(_csv_lines(query)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="nhat-ky-thay-doi.csv"'
+    return response

@@ -1,0 +1,320 @@
+"""Staff pages over submissions (``/xa/phieu``): the list with filters and bulk actions, the
+detail page, and the review actions.  An officer sees only their commune, an administrator their
+province — in every query (:func:`server.submissions.scope.in_scope`)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import selectinload
+
+from server.accounts.models import Role, User
+from server.accounts.web import staff_page
+from server.blobs import blob_store
+from server.db import write_transaction
+from server.errors import AppError
+from server.extensions import db
+from server.geography.models import Commune, Village
+from server.i18n import current_language, localized
+from server.questionnaires.labels import form_labels, labelled_answers
+from server.questionnaires.models import Form
+from server.review.services import (
+    STAFF_STATES,
+    STATE_LABELS,
+    add_comment,
+    bulk_set_state,
+    events_of,
+    household_of,
+    request_resurvey,
+    set_state,
+    submission_for,
+)
+from server.scoring.engine import Category
+from server.scoring.models import HouseholdScore
+from server.submissions.models import Submission, SubmissionVersion
+from server.submissions.scope import commune_scope, in_scope
+
+bp = Blueprint("review", __name__, url_prefix="/xa/phieu")
+
+# Household categories for the pages (the engine's CATEGORY_VI, translatable).
+CATEGORY_LABELS = {
+    Category.POOR.value: _l("Hộ nghèo"),
+    Category.NEAR_POOR.value: _l("Hộ cận nghèo"),
+    Category.AVERAGE.value: _l("Hộ có mức sống trung bình"),
+    Category.NEITHER.value: _l("Không nghèo, không cận nghèo"),
+    Category.SCREENED_OUT.value: _l("Dừng ở Phiếu A"),
+    Category.NOT_ASSESSED.value: _l("Chưa đánh giá được"),
+    Category.UNDETERMINED.value: _l("Chưa xác định được"),
+}
+
+PAGE_SIZE = 50
+STAFF = (Role.OFFICER, Role.ADMIN)
+
+
+def _date(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _filters() -> dict:
+    args = request.args
+    return {
+        "commune": args.get("commune", "").strip(),
+        "form": args.get("form", "").strip(),
+        "village": args.get("village", "").strip(),
+        "state": args.get("state", "").strip(),
+        "category": args.get("category", "").strip(),
+        "reviewer": args.get("reviewer", "").strip(),
+        "date_from": _date(args.get("date_from")),
+        "date_to": _date(args.get("date_to")),
+    }
+
+
+def _query(actor: User, filters: dict):
+    """Submissions in scope matching the filters, each with its current score (or None)."""
+    score = HouseholdScore
+    query = (
+        select(Submission, score)
+        .outerjoin(score, and_(score.submission_id == Submission.id, score.current.is_(True)))
+        .where(in_scope(actor))
+    )
+    if filters["commune"]:
+        query = query.join(Commune, Commune.id == Submission.commune_id).where(
+            Commune.code == filters["commune"]
+        )
+    if filters["form"]:
+        query = query.join(Form, Form.id == Submission.form_id).where(
+            Form.xml_form_id == filters["form"]
+        )
+    if filters["village"]:
+        query = query.join(Village, Village.id == Submission.village_id).where(
+            Village.code == filters["village"]
+        )
+    if filters["state"]:
+        query = query.where(Submission.review_state == filters["state"])
+    if filters["category"]:
+        query = query.where(score.category == filters["category"])
+    if filters["reviewer"]:
+        query = query.join(User, User.id == Submission.submitter_id).where(
+            User.username == filters["reviewer"]
+        )
+    if filters["date_from"]:
+        query = query.where(
+            Submission.created_at >= datetime.combine(filters["date_from"], time.min)
+        )
+    if filters["date_to"]:
+        end = datetime.combine(filters["date_to"] + timedelta(days=1), time.min)
+        query = query.where(Submission.created_at < end)
+    return query
+
+
+@bp.get("")
+@staff_page(*STAFF)
+def index():
+    filters = _filters()
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    query = _query(current_user, filters)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.execute(
+        query.options(
+            selectinload(Submission.form),
+            selectinload(Submission.village),
+            selectinload(Submission.submitter),
+            selectinload(Submission.commune),
+        )
+        .order_by(Submission.created_at.desc(), Submission.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    communes = db.session.scalars(
+        select(Commune).where(commune_scope(current_user)).order_by(Commune.code)
+    ).all()
+    villages = db.session.scalars(
+        select(Village)
+        .join(Commune, Commune.id == Village.commune_id)
+        .where(commune_scope(current_user))
+        .order_by(Village.code)
+    ).all()
+    forms = db.session.scalars(select(Form).order_by(Form.xml_form_id)).all()
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "review/submissions.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        filters=filters,
+        args=args,
+        communes=communes,
+        villages=villages,
+        forms=forms,
+        states=STATE_LABELS,
+        staff_states=STAFF_STATES,
+        categories=CATEGORY_LABELS,
+    )
+
+
+@bp.post("/hang-loat")
+@staff_page(*STAFF)
+def bulk():
+    ids = request.form.getlist("ids")
+    try:
+        with write_transaction(db.session):
+            changed = bulk_set_state(
+                current_user, ids, request.form.get("state", ""), request.form.get("comment")
+            )
+    except (AppError, ValueError) as error:
+        flash(
+            localized(error.message_vi, error.message_en)
+            if isinstance(error, AppError)
+            else _("Lựa chọn không hợp lệ."),
+            "error",
+        )
+        return redirect(request.form.get("back") or url_for(".index"))
+    flash(_("Đã cập nhật %(n)d phiếu.", n=changed), "info")
+    return redirect(request.form.get("back") or url_for(".index"))
+
+
+def _score_of(submission: Submission) -> HouseholdScore | None:
+    return db.session.scalar(
+        select(HouseholdScore).where(
+            HouseholdScore.submission_id == submission.id, HouseholdScore.current.is_(True)
+        )
+    )
+
+
+def _geopoints(version: SubmissionVersion) -> list[dict]:
+    """Every geopoint answer as numbers (shown as text and a geo: link; no map tiles needed)."""
+    # Form field paths start with the root ("/data/general/gps"); answers' do not.
+    types = {f["path"].split("/", 2)[-1]: f["type"] for f in version.form_version.fields}
+    points = []
+    for path, value in version.fields.items():
+        base = "/".join(part.split("[")[0] for part in path.split("/"))
+        if types.get(base) != "geopoint" or not value:
+            continue
+        parts = str(value).split()
+        try:
+            lat, lon = float(parts[0]), float(parts[1])
+        except (IndexError, ValueError):
+            continue
+        alt = parts[2] if len(parts) > 2 else None
+        accuracy = parts[3] if len(parts) > 3 else None
+        points.append({"path": path, "lat": lat, "lon": lon, "alt": alt, "accuracy": accuracy})
+    return points
+
+
+@bp.get("/<int:submission_id>")
+@staff_page(*STAFF)
+def detail(submission_id: int):
+    submission = submission_for(current_user, submission_id)
+    version = submission.current_version
+    labels = form_labels(version.form_version.xform, current_language())
+    rows = labelled_answers(labels, version.fields)
+    images = [a for a in version.attachments if a.blob_sha256]
+    return render_template(
+        "review/submission.html",
+        submission=submission,
+        version=version,
+        rows=rows,
+        images=images,
+        points=_geopoints(version),
+        score=_score_of(submission),
+        household=household_of(submission),
+        history=_history(submission),
+        categories=CATEGORY_LABELS,
+        states=STATE_LABELS,
+        staff_states=STAFF_STATES,
+    )
+
+
+def _history(submission: Submission) -> list[dict]:
+    """Versions received and staff actions, oldest first."""
+    entries = [
+        {
+            "at": v.created_at,
+            "who": v.submitter.display_name,
+            "what": _("gửi bản sửa") if v.deprecated_id else _("gửi phiếu"),
+            "comment": None,
+        }
+        for v in submission.versions
+    ]
+    for e in events_of(submission):
+        if e.kind == "state":
+            what = _(
+                "chuyển “%(a)s” → “%(b)s”",
+                a=STATE_LABELS.get(e.from_state or "", e.from_state),
+                b=STATE_LABELS.get(e.to_state or "", e.to_state),
+            )
+        elif e.kind == "resurvey":
+            what = _("gửi hộ về rà soát lại")
+        else:
+            what = _("nhận xét")
+        who = e.actor.display_name if e.actor else _("hệ thống")
+        entries.append({"at": e.at, "who": who, "what": what, "comment": e.comment})
+    return sorted(entries, key=lambda entry: entry["at"])
+
+
+@bp.get("/<int:submission_id>/tep/<path:name>")
+@staff_page(*STAFF)
+def attachment(submission_id: int, name: str):
+    submission = submission_for(current_user, submission_id)
+    found = next(
+        (a for a in submission.current_version.attachments if a.name == name and a.blob_sha256),
+        None,
+    )
+    if found is None:
+        abort(404)
+    return send_file(
+        blob_store().path_for(found.blob_sha256),
+        mimetype=found.content_type or "application/octet-stream",
+        download_name=found.name,
+        max_age=3600,
+    )
+
+
+def _action(submission_id: int, apply) -> object:
+    try:
+        with write_transaction(db.session):
+            submission = submission_for(current_user, submission_id)
+            apply(submission)
+    except AppError as error:
+        if error.status == 404:
+            abort(404)
+        flash(localized(error.message_vi, error.message_en), "error")
+    else:
+        flash(_("Đã lưu."), "info")
+    return redirect(url_for(".detail", submission_id=submission_id))
+
+
+@bp.post("/<int:submission_id>/trang-thai")
+@staff_page(*STAFF)
+def change_state(submission_id: int):
+    form = request.form
+    return _action(
+        submission_id,
+        lambda s: set_state(s, form.get("state", ""), form.get("comment"), current_user),
+    )
+
+
+@bp.post("/<int:submission_id>/nhan-xet")
+@staff_page(*STAFF)
+def comment(submission_id: int):
+    text = request.form.get("comment")
+    return _action(submission_id, lambda s: add_comment(s, text, current_user))
+
+
+@bp.post("/<int:submission_id>/ra-soat-lai")
+@staff_page(*STAFF)
+def resurvey(submission_id: int):
+    reason = request.form.get("reason")
+    return _action(submission_id, lambda s: request_resurvey(s, reason, current_user))

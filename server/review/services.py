@@ -1,0 +1,221 @@
+"""Review actions on submissions.  Each one writes the submission's activity history and the
+audit log in the caller's transaction; services flush, callers commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from server.accounts.models import User
+from server.audit.services import record
+from server.db import utcnow
+from server.errors import AppError
+from server.extensions import db
+from server.households.models import Household
+from server.review.models import SubmissionEvent
+from server.scoring.models import HouseholdScore
+from server.submissions.models import Submission
+from server.submissions.scope import in_scope
+
+# States staff may set ("received" and "edited" are set when Collect sends the submission).
+STAFF_STATES = ("has_issues", "approved", "rejected")
+STATE_VI = {
+    "received": "Đã nhận",
+    "has_issues": "Có vấn đề",
+    "edited": "Đã sửa",
+    "approved": "Đã duyệt",
+    "rejected": "Không chấp nhận",
+}
+# The same, translated for the pages (msgids are the Vietnamese labels).
+STATE_LABELS = {
+    "received": _l("Đã nhận"),
+    "has_issues": _l("Có vấn đề"),
+    "edited": _l("Đã sửa"),
+    "approved": _l("Đã duyệt"),
+    "rejected": _l("Không chấp nhận"),
+}
+MAX_COMMENT = 2000
+
+
+def submission_for(actor: User, submission_id: int) -> Submission:
+    """The submission if ``actor`` may see it; otherwise 404 (never 403: another commune's
+    submissions do not exist for this actor)."""
+    submission = db.session.scalar(
+        select(Submission).where(Submission.id == submission_id, in_scope(actor))
+    )
+    if submission is None:
+        raise AppError(
+            "submission.not_found", 404, "Không tìm thấy phiếu.", "Submission not found."
+        )
+    return submission
+
+
+def _clean(comment: str | None) -> str | None:
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise AppError(
+            "review.comment_too_long",
+            400,
+            f"Nhận xét dài quá {MAX_COMMENT} ký tự.",
+            f"The comment is longer than {MAX_COMMENT} characters.",
+        )
+    return comment or None
+
+
+def set_state(submission: Submission, state: str, comment: str | None, actor: User) -> bool:
+    """Set a review state; "rejected" and "has_issues" need a comment saying why.
+
+    :return: False when the submission already had that state and no comment was given.
+    """
+    if state not in STAFF_STATES:
+        raise AppError(
+            "review.bad_state",
+            400,
+            "Trạng thái không hợp lệ.",
+            f"Unknown review state {state!r}.",
+        )
+    comment = _clean(comment)
+    if state in ("rejected", "has_issues") and not comment:
+        raise AppError(
+            "review.comment_required",
+            400,
+            f"Cần ghi lý do khi chuyển sang “{STATE_VI[state]}”.",
+            f"A comment is required to mark a submission {state}.",
+        )
+    before = submission.review_state
+    if before == state and not comment:
+        return False
+    submission.review_state = state
+    submission.updated_at = utcnow()
+    db.session.add(
+        SubmissionEvent(
+            submission_id=submission.id,
+            actor_id=actor.id,
+            kind="state",
+            from_state=before,
+            to_state=state,
+            comment=comment,
+        )
+    )
+    record(
+        "submission.review_state",
+        "submission",
+        submission.id,
+        commune_id=submission.commune_id,
+        before={"review_state": before},
+        after={"review_state": state},
+        note=comment,
+        actor_id=actor.id,
+    )
+    return True
+
+
+def add_comment(submission: Submission, comment: str | None, actor: User) -> SubmissionEvent:
+    text = _clean(comment)
+    if not text:
+        raise AppError("review.comment_required", 400, "Nhận xét trống.", "The comment is empty.")
+    event = SubmissionEvent(
+        submission_id=submission.id, actor_id=actor.id, kind="comment", comment=text
+    )
+    db.session.add(event)
+    record(
+        "submission.comment",
+        "submission",
+        submission.id,
+        commune_id=submission.commune_id,
+        note=text,
+        actor_id=actor.id,
+    )
+    db.session.flush()
+    return event
+
+
+def household_of(submission: Submission) -> Household | None:
+    """The registry household the submission's current score names, if any."""
+    code = db.session.scalar(
+        select(HouseholdScore.household_code).where(
+            HouseholdScore.submission_id == submission.id, HouseholdScore.current.is_(True)
+        )
+    )
+    if not code:
+        return None
+    return db.session.scalar(
+        select(Household).where(
+            Household.commune_id == submission.commune_id, Household.code == code
+        )
+    )
+
+
+def request_resurvey(submission: Submission, reason: str | None, actor: User) -> None:
+    """Send the household back to its reviewer: the submission is marked "has issues" and
+    the household is flagged on the reviewers' household list (``households.csv``) until a new
+    questionnaire for it arrives."""
+    reason = _clean(reason)
+    if not reason:
+        raise AppError(
+            "review.comment_required",
+            400,
+            "Cần ghi lý do rà soát lại.",
+            "A reason is required to send a household back for re-survey.",
+        )
+    before = submission.review_state
+    submission.review_state = "has_issues"
+    submission.updated_at = utcnow()
+    db.session.add(
+        SubmissionEvent(
+            submission_id=submission.id,
+            actor_id=actor.id,
+            kind="resurvey",
+            from_state=before,
+            to_state="has_issues",
+            comment=reason,
+        )
+    )
+    household = household_of(submission)
+    if household is not None:
+        household.resurvey_reason = reason
+        household.resurvey_requested_at = utcnow()
+        household.updated_at = utcnow()
+    record(
+        "submission.resurvey",
+        "submission",
+        submission.id,
+        commune_id=submission.commune_id,
+        before={"review_state": before},
+        after={"review_state": "has_issues", "household": household.code if household else None},
+        note=reason,
+        actor_id=actor.id,
+    )
+    db.session.flush()
+
+
+def bulk_set_state(
+    actor: User, submission_ids: Iterable[int], state: str, comment: str | None
+) -> int:
+    """Set one state on many submissions (only those the actor may see); returns how many
+    changed."""
+    ids = sorted({int(i) for i in submission_ids})
+    if not ids:
+        raise AppError(
+            "review.nothing_selected", 400, "Chưa chọn phiếu nào.", "No submission selected."
+        )
+    submissions = db.session.scalars(
+        select(Submission).where(Submission.id.in_(ids), in_scope(actor))
+    ).all()
+    if len(submissions) != len(ids):
+        raise AppError(
+            "submission.not_found", 404, "Không tìm thấy phiếu.", "Submission not found."
+        )
+    return sum(set_state(s, state, comment, actor) for s in submissions)
+
+
+def events_of(submission: Submission) -> list[SubmissionEvent]:
+    return list(
+        db.session.scalars(
+            select(SubmissionEvent)
+            .where(SubmissionEvent.submission_id == submission.id)
+            .order_by(SubmissionEvent.id)
+        )
+    )
