@@ -16,6 +16,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,42 @@ class BlobStore:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp_name, final)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+            raise
+        _fsync_dir(final.parent)
+        return blob
+
+    def put_file(self, path: str | os.PathLike[str]) -> StoredBlob:
+        """Store the file at ``path`` durably, reading it in chunks: memory stays flat whatever
+        its size (a generated export).  The file is copied, hashed on the way, into a temporary
+        file under the store's root, which is renamed to its final name once complete and
+        fsync'ed; ``path`` itself is left alone."""
+        with open(path, "rb") as source:
+            return self.put_stream(source)
+
+    def put_stream(self, source: BinaryIO, chunk_size: int = 1 << 20) -> StoredBlob:
+        """Like :meth:`put_file`, from a binary stream read to its end."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        sha256, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
+        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                while chunk := source.read(chunk_size):
+                    sha256.update(chunk)
+                    md5.update(chunk)
+                    size += len(chunk)
+                    handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            blob = StoredBlob(sha256=sha256.hexdigest(), md5=md5.hexdigest(), size=size)
+            final = self.path_for(blob.sha256)
+            if final.is_file() and final.stat().st_size == blob.size:
+                os.unlink(tmp_name)
+                return blob
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_name, final)  # same file system: the temporary file is under root
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name)

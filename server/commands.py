@@ -7,6 +7,7 @@
 ``scoring`` process the scoring queue, re-score, choose B1 tables;
 ``collect`` print the settings QR code that configures a reviewer's phone;
 ``demo``   seed a demo commune and print how to connect ODK Collect.
+``exports`` run the export jobs left waiting or interrupted.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from server import schema
 def register(app: Flask) -> None:
     from server.accounts.cli import users_cli
     from server.demo import demo_cli
+    from server.exports.cli import exports_cli
     from server.households.cli import households_cli
     from server.openrosa.cli import collect_cli
     from server.questionnaires.cli import forms_cli
@@ -52,3 +54,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(households_cli)
     app.cli.add_command(scoring_cli)
     app.cli.add_command(collect_cli)
+    app.cli.add_command(exports_cli)

@@ -1,0 +1,227 @@
+"""Staff pages: the decision (with what still blocks it), its PDF (Mẫu số 02), the household
+certificates (Mẫu số 03) and, in the monthly review, refusals in writing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from server.accounts.models import Role
+from server.accounts.web import staff_page
+from server.db import write_transaction
+from server.decisions.models import Refusal
+from server.decisions.services import (
+    days_left,
+    decision_of,
+    readiness,
+    refusal_of,
+    refuse,
+    sign_decision,
+)
+from server.documents.pdf import html_to_pdf
+from server.errors import AppError
+from server.extensions import db
+from server.i18n import localized
+from server.meetings.exports import STATUS_VI
+from server.meetings.models import HouseholdCase
+from server.meetings.services import round_for
+from server.publication.services import case_of
+from server.review.pages import CATEGORY_LABELS
+from server.scoring.engine import CATEGORY_VI, Category
+from server.scoring.models import HouseholdScore
+
+bp = Blueprint("decisions", __name__, url_prefix="/xa/ra-soat")
+STAFF = (Role.OFFICER, Role.ADMIN)
+CATEGORY_TEXT = {c.value: CATEGORY_VI[c] for c in Category}
+# Lists of the decision (Mẫu số 02), from the final category and the previous status.
+DECISION_LISTS = (
+    ("ngheo", "Danh sách hộ nghèo"),
+    ("can_ngheo", "Danh sách hộ cận nghèo"),
+    ("thoat_ngheo", "Danh sách hộ thoát nghèo"),
+    ("thoat_can_ngheo", "Danh sách hộ thoát cận nghèo"),
+)
+
+
+def _round(round_id: int):
+    try:
+        return round_for(current_user, round_id)
+    except AppError:
+        abort(404)
+
+
+def _date(raw: str | None) -> date:
+    try:
+        return date.fromisoformat(raw or "")
+    except ValueError:
+        raise AppError("date.invalid", 400, "Ngày không hợp lệ.", "Invalid date.") from None
+
+
+@bp.get("/<int:round_id>/quyet-dinh")
+@staff_page(*STAFF)
+def index(round_id: int):
+    review = _round(round_id)
+    decision = decision_of(review)
+    cases = db.session.scalars(
+        select(HouseholdCase)
+        .where(HouseholdCase.round_id == review.id)
+        .order_by(HouseholdCase.household_code)
+    ).all()
+    refusals = db.session.scalars(select(Refusal).where(Refusal.round_id == review.id)).all()
+    return render_template(
+        "decisions/index.html",
+        review=review,
+        decision=decision,
+        check=None if decision else readiness(review),
+        cases=cases,
+        refusals=refusals,
+        categories=CATEGORY_LABELS,
+        days_left=days_left(review, date.today()),
+        today=date.today(),
+    )
+
+
+@bp.post("/<int:round_id>/quyet-dinh")
+@staff_page(*STAFF)
+def sign(round_id: int):
+    form = request.form
+    try:
+        with write_transaction(db.session):
+            sign_decision(
+                current_user,
+                _round(round_id),
+                form.get("number", ""),
+                _date(form.get("signed_on")),
+                form.get("signer_name", ""),
+                form.get("signer_title", ""),
+            )
+    except AppError as error:
+        flash(localized(error.message_vi, error.message_en), "error")
+    else:
+        flash(_("Đã ghi quyết định công nhận."), "info")
+    return redirect(url_for(".index", round_id=round_id))
+
+
+def _decided_lists(review) -> dict[str, list[HouseholdCase]]:
+    cases = db.session.scalars(
+        select(HouseholdCase)
+        .where(HouseholdCase.round_id == review.id, HouseholdCase.stage == "decided")
+        .order_by(HouseholdCase.village_id, HouseholdCase.household_code)
+    ).all()
+    lists: dict[str, list[HouseholdCase]] = {key: [] for key, _title in DECISION_LISTS}
+    for case in cases:
+        if case.final_category in ("ngheo", "can_ngheo"):
+            lists[case.final_category].append(case)
+        elif case.previous_status == "ngheo":
+            lists["thoat_ngheo"].append(case)
+        elif case.previous_status == "can_ngheo":
+            lists["thoat_can_ngheo"].append(case)
+    return lists
+
+
+def _pdf(html: str, filename: str) -> Response:
+    response = Response(html_to_pdf(html), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/<int:round_id>/quyet-dinh.pdf")
+@staff_page(*STAFF)
+def decision_pdf(round_id: int):
+    review = _round(round_id)
+    decision = decision_of(review)
+    if decision is None:
+        abort(404)
+    return _pdf(
+        render_template(
+            "decisions/decision_print.html",
+            review=review,
+            decision=decision,
+            lists=_decided_lists(review),
+            titles=DECISION_LISTS,
+        ),
+        f"quyet-dinh-{review.year}.pdf",
+    )
+
+
+def _members(case: HouseholdCase) -> list[dict]:
+    score = db.session.get(HouseholdScore, case.score_id)
+    return (score.result.get("inputs") or {}).get("members") or []
+
+
+@bp.get("/<int:round_id>/giay-chung-nhan.pdf")
+@bp.get("/<int:round_id>/giay-chung-nhan/<int:certificate_id>.pdf")
+@staff_page(*STAFF)
+def certificates_pdf(round_id: int, certificate_id: int | None = None):
+    review = _round(round_id)
+    decision = decision_of(review)
+    if decision is None:
+        abort(404)
+    certificates = [
+        c for c in decision.certificates if certificate_id is None or c.id == certificate_id
+    ]
+    if not certificates:
+        abort(404)
+    return _pdf(
+        render_template(
+            "decisions/certificates_print.html",
+            review=review,
+            decision=decision,
+            certificates=[(c, _members(c.case)) for c in certificates],
+            categories=CATEGORY_TEXT,
+        ),
+        f"giay-chung-nhan-{review.year}"
+        + (f"-{certificates[0].sequence}" if certificate_id else "")
+        + ".pdf",
+    )
+
+
+@bp.post("/<int:round_id>/tu-choi")
+@staff_page(*STAFF)
+def create_refusal(round_id: int):
+    form = request.form
+    try:
+        with write_transaction(db.session):
+            review = _round(round_id)
+            try:
+                case_id = int(form.get("case_id", ""))
+            except ValueError:
+                raise AppError("case.not_found", 400, "Chọn hộ.", "Pick a household.") from None
+            refuse(
+                current_user,
+                review,
+                case_of(review, case_id),
+                form.get("reason", ""),
+                _date(form.get("answered_on")),
+                form.get("signer_name", ""),
+            )
+    except AppError as error:
+        if error.status == 404:
+            abort(404)
+        flash(localized(error.message_vi, error.message_en), "error")
+    else:
+        flash(_("Đã ghi văn bản trả lời."), "info")
+    return redirect(url_for(".index", round_id=round_id))
+
+
+@bp.get("/<int:round_id>/tu-choi/<int:refusal_id>.pdf")
+@staff_page(*STAFF)
+def refusal_pdf(round_id: int, refusal_id: int):
+    review = _round(round_id)
+    try:
+        refusal = refusal_of(review, refusal_id)
+    except AppError:
+        abort(404)
+    return _pdf(
+        render_template(
+            "decisions/refusal_print.html",
+            review=review,
+            refusal=refusal,
+            categories=CATEGORY_TEXT,
+            statuses=STATUS_VI,
+        ),
+        f"tra-loi-{refusal.id}.pdf",
+    )

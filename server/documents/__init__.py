@@ -1,0 +1,1 @@
+"""Printable documents (PDF) rendered from the same HTML templates as the pages."""

@@ -1,0 +1,1 @@
+"""Large exports produced in the background with their progress shown to the user."""

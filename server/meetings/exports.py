@@ -1,0 +1,144 @@
+"""The village-meeting lists as rows (shared by the page, the PDF and the XLSX) and as XLSX.
+
+The official column layout of the 2022–2025 lists is not publicly available
+(``regulations.md`` §5.8, MISSING); the columns follow what provincial lists show in practice
+(household code, head, members, Phiếu A result, B1 and B2 points, classification).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from io import BytesIO
+
+from openpyxl import Workbook
+
+from server.meetings.models import HouseholdCase, ReviewRound
+from server.meetings.services import VillageLists
+from server.scoring.models import HouseholdScore
+
+LIST_TITLES_VI = {
+    "moi_ngheo": "Danh sách hộ nghèo mới (phát sinh, tái nghèo, từ cận nghèo)",
+    "moi_can_ngheo": "Danh sách hộ cận nghèo mới (phát sinh, tái cận nghèo)",
+    "thoat_ngheo": "Danh sách hộ thoát nghèo",
+    "thoat_can_ngheo": "Danh sách hộ thoát cận nghèo",
+    "con_ngheo": "Danh sách hộ nghèo tiếp tục (vẫn là hộ nghèo)",
+    "con_can_ngheo": "Danh sách hộ cận nghèo tiếp tục (vẫn là hộ cận nghèo)",
+    "khong_thuoc_dien": "Hộ không thuộc diện nghèo, cận nghèo (không đưa ra biểu quyết)",
+    "chua_du_ket_qua": "Hộ chưa đủ kết quả (cần bổ sung thông tin, không đưa ra biểu quyết)",
+}
+STATUS_VI = {
+    "ngheo": "Hộ nghèo",
+    "can_ngheo": "Hộ cận nghèo",
+    "thoat_ngheo": "Đã thoát nghèo",
+    "thoat_can_ngheo": "Đã thoát cận nghèo",
+    "khong": "Không nghèo, không cận nghèo",
+    "moi": "Chưa rà soát trước đây",
+}
+COLUMNS_VI = (
+    "STT",
+    "Mã hộ",
+    "Họ tên chủ hộ",
+    "Số nhân khẩu",
+    "Thành viên (năm sinh/tuổi)",
+    "Phân loại trước",
+    "Điểm B1",
+    "Điểm B2",
+    "Chỉ số thiếu hụt",
+    "Kết quả rà soát",
+    "Diễn biến",
+    "Ghi chú",
+)
+
+
+@dataclass(frozen=True)
+class ListRow:
+    number: int
+    case: HouseholdCase
+    code: str
+    head: str
+    size: int
+    members: str
+    previous: str
+    score_a: str
+    score_b: str
+    deprivations: str
+    result: str
+    transition: str
+    note: str
+
+    def cells(self) -> list:
+        return [
+            self.number,
+            self.code,
+            self.head,
+            self.size,
+            self.members,
+            self.previous,
+            self.score_a,
+            self.score_b,
+            self.deprivations,
+            self.result,
+            self.transition,
+            self.note,
+        ]
+
+
+def list_rows(cases: list[HouseholdCase], scores: dict[int, HouseholdScore]) -> list[ListRow]:
+    rows = []
+    for number, case in enumerate(cases, start=1):
+        result = scores[case.score_id].result
+        members = (result.get("inputs") or {}).get("members") or []
+        deprived = [
+            i["name_vi"] for i in result.get("indicators", []) if i["outcome"] == "deprived"
+        ]
+        notes = []
+        if result.get("b1_table_disclaimer"):
+            notes.append(f"B1: {result['b1_table_disclaimer']}")
+        if case.stage == "resurvey":
+            notes.append("đang rà soát lại")
+        rows.append(
+            ListRow(
+                number=number,
+                case=case,
+                code=case.household_code or "(hộ mới)",
+                head=case.head_name,
+                size=len(members),
+                members="; ".join(
+                    f"{m.get('name') or '?'} ({m['age'] if m.get('age') is not None else '?'})"
+                    for m in members
+                ),
+                previous=STATUS_VI.get(case.previous_status, case.previous_status),
+                score_a="" if result.get("score_a") is None else f"{result['score_a']:g}",
+                score_b=str(result.get("score_b", "")),
+                deprivations=", ".join(deprived),
+                result=result.get("category_vi", case.proposed_category),
+                transition=result.get("transition_vi", "") or "",
+                note="; ".join(notes),
+            )
+        )
+    return rows
+
+
+def lists_xlsx(review: ReviewRound, lists: VillageLists) -> bytes:
+    """One sheet per list, in the order the meeting takes them, with a header naming the
+    commune, village and round, and the demo/provisional label when it applies."""
+    book = Workbook(write_only=True)
+    for name, title in LIST_TITLES_VI.items():
+        sheet = book.create_sheet(name[:31])
+        sheet.append([title])
+        sheet.append(
+            [
+                f"{review.commune.name} — {lists.village.name} ({lists.village.code}) — "
+                f"rà soát {'định kỳ' if review.kind == 'dinh_ky' else 'thường xuyên'} "
+                f"năm {review.year}" + (f", tháng {review.month}" if review.month else "")
+            ]
+        )
+        for text in sorted(lists.disclaimers):
+            sheet.append([f"Lưu ý: bảng điểm B1 {text}"])
+        sheet.append([])
+        sheet.append(list(COLUMNS_VI))
+        for row in list_rows(lists.lists[name], lists.scores):
+            sheet.append(row.cells())
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

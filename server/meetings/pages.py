@@ -1,0 +1,290 @@
+"""Staff pages for the review procedure (``/xa/ra-soat``): rounds, village lists (page, print,
+PDF, XLSX), the village meeting record with its votes, and the minutes (PDF, two copies)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from server.accounts.models import Role
+from server.accounts.web import staff_page
+from server.db import write_transaction
+from server.documents.pdf import html_to_pdf
+from server.errors import AppError
+from server.extensions import db
+from server.geography.models import Commune
+from server.i18n import localized
+from server.meetings.exports import LIST_TITLES_VI, STATUS_VI, list_rows, lists_xlsx
+from server.meetings.services import (
+    LIST_ORDER,
+    MeetingInput,
+    compile_lists,
+    meeting_for,
+    meetings_of,
+    open_round,
+    record_meeting,
+    round_for,
+    rounds_for,
+    stage_counts,
+    village_lists,
+    village_of,
+)
+from server.scoring.engine import CATEGORY_VI, Category
+from server.submissions.scope import commune_scope
+
+bp = Blueprint("meetings", __name__, url_prefix="/xa/ra-soat")
+STAFF = (Role.OFFICER, Role.ADMIN)
+
+STAGE_LABELS = {
+    "listed": _l("Chờ họp dân"),
+    "meeting_passed": _l("Họp dân đã thông qua"),
+    "resurvey": _l("Rà soát lại"),
+    "posted": _l("Đang niêm yết"),
+    "complaint": _l("Có khiếu nại"),
+    "changed": _l("Thay đổi sau phúc tra"),
+    "decided": _l("Đã có quyết định"),
+    "refused": _l("Đã trả lời không công nhận"),
+}
+KIND_LABELS = {"dinh_ky": _l("Rà soát định kỳ"), "thuong_xuyen": _l("Rà soát thường xuyên")}
+LIST_LABELS = {
+    "moi_ngheo": _l("Hộ nghèo mới (phát sinh, tái nghèo, từ cận nghèo)"),
+    "moi_can_ngheo": _l("Hộ cận nghèo mới (phát sinh, tái cận nghèo)"),
+    "thoat_ngheo": _l("Hộ thoát nghèo"),
+    "thoat_can_ngheo": _l("Hộ thoát cận nghèo"),
+    "con_ngheo": _l("Hộ nghèo tiếp tục"),
+    "con_can_ngheo": _l("Hộ cận nghèo tiếp tục"),
+    "khong_thuoc_dien": _l("Không thuộc diện nghèo, cận nghèo (không biểu quyết)"),
+    "chua_du_ket_qua": _l("Chưa đủ kết quả (không biểu quyết)"),
+}
+
+
+def _fail(error: AppError):
+    if error.status == 404:
+        abort(404)
+    flash(localized(error.message_vi, error.message_en), "error")
+
+
+@bp.get("")
+@staff_page(*STAFF)
+def index():
+    communes = db.session.scalars(
+        select(Commune).where(commune_scope(current_user)).order_by(Commune.code)
+    ).all()
+    return render_template(
+        "meetings/rounds.html",
+        rounds=rounds_for(current_user),
+        communes=communes,
+        kinds=KIND_LABELS,
+        this_year=date.today().year,
+    )
+
+
+@bp.post("")
+@staff_page(*STAFF)
+def create():
+    form = request.form
+    commune = db.session.scalar(
+        select(Commune).where(Commune.code == form.get("commune", ""), commune_scope(current_user))
+    )
+    if commune is None:
+        abort(404)
+    try:
+        year, month = int(form.get("year", "0")), int(form.get("month") or 0)
+    except ValueError:
+        flash(_("Năm hoặc tháng không hợp lệ."), "error")
+        return redirect(url_for(".index"))
+    try:
+        with write_transaction(db.session):
+            new = open_round(current_user, commune, year, form.get("kind", ""), month or None)
+            new_id = new.id
+    except AppError as error:
+        _fail(error)
+        return redirect(url_for(".index"))
+    return redirect(url_for(".round_page", round_id=new_id))
+
+
+@bp.get("/<int:round_id>")
+@staff_page(*STAFF)
+def round_page(round_id: int):
+    try:
+        review = round_for(current_user, round_id)
+    except AppError:
+        abort(404)
+    return render_template(
+        "meetings/round.html",
+        review=review,
+        counts=stage_counts(review),
+        stages=STAGE_LABELS,
+        kinds=KIND_LABELS,
+    )
+
+
+@bp.post("/<int:round_id>/lap-danh-sach")
+@staff_page(*STAFF)
+def compile_page(round_id: int):
+    try:
+        with write_transaction(db.session):
+            review = round_for(current_user, round_id)
+            result = compile_lists(current_user, review)
+    except AppError as error:
+        _fail(error)
+        return redirect(url_for(".round_page", round_id=round_id))
+    flash(
+        _(
+            "Đã lập danh sách: %(added)d hộ mới, %(updated)d hộ cập nhật, %(back)d hộ rà soát "
+            "lại đưa ra họp lần nữa.",
+            added=result.added,
+            updated=result.updated,
+            back=result.back_from_resurvey,
+        ),
+        "info",
+    )
+    return redirect(url_for(".round_page", round_id=round_id))
+
+
+def _village_context(round_id: int, village_code: str):
+    try:
+        review = round_for(current_user, round_id)
+        village = village_of(review, village_code)
+    except AppError:
+        abort(404)
+    lists = village_lists(review, village)
+    rows = {name: list_rows(lists.lists[name], lists.scores) for name in LIST_ORDER}
+    return review, village, lists, rows
+
+
+@bp.get("/<int:round_id>/thon/<village_code>")
+@staff_page(*STAFF)
+def village_page(round_id: int, village_code: str):
+    review, village, lists, rows = _village_context(round_id, village_code)
+    return render_template(
+        "meetings/village.html",
+        review=review,
+        village=village,
+        lists=lists,
+        rows=rows,
+        list_labels=LIST_LABELS,
+        stages=STAGE_LABELS,
+        kinds=KIND_LABELS,
+        meetings=meetings_of(review, village),
+        today=date.today(),
+    )
+
+
+@bp.get("/<int:round_id>/thon/<village_code>/danh-sach.pdf")
+@staff_page(*STAFF)
+def village_pdf(round_id: int, village_code: str):
+    review, village, lists, rows = _village_context(round_id, village_code)
+    html = render_template(
+        "meetings/lists_print.html",
+        review=review,
+        village=village,
+        lists=lists,
+        rows=rows,
+        titles=LIST_TITLES_VI,
+    )
+    return _download(
+        html_to_pdf(html), "application/pdf", f"danh-sach-{review.year}-{village.code}.pdf"
+    )
+
+
+@bp.get("/<int:round_id>/thon/<village_code>/danh-sach.xlsx")
+@staff_page(*STAFF)
+def village_xlsx(round_id: int, village_code: str):
+    review, village, lists, _rows = _village_context(round_id, village_code)
+    return _download(
+        lists_xlsx(review, lists),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"danh-sach-{review.year}-{village.code}.xlsx",
+    )
+
+
+def _download(content: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _meeting_input(form) -> MeetingInput:
+    def number(name: str) -> int:
+        try:
+            return int(form.get(name, ""))
+        except ValueError:
+            return -1
+
+    try:
+        held_on = date.fromisoformat(form.get("held_on", ""))
+    except ValueError:
+        raise AppError(
+            "meeting.invalid", 400, "Ngày họp không hợp lệ.", "Invalid meeting date."
+        ) from None
+    agree = {
+        int(key.removeprefix("agree_")): number(key)
+        for key in form
+        if key.startswith("agree_") and key.removeprefix("agree_").isdigit()
+    }
+    return MeetingInput(
+        held_on=held_on,
+        place=form.get("place", ""),
+        chair=form.get("chair", ""),
+        secretary=form.get("secretary", ""),
+        attendees=number("attendees"),
+        fatherland_front_present=form.get("fatherland_front_present") == "yes",
+        fatherland_front_representative=form.get("fatherland_front_representative"),
+        notes=form.get("notes"),
+        agree=agree,
+    )
+
+
+@bp.post("/<int:round_id>/thon/<village_code>/hop-dan")
+@staff_page(*STAFF)
+def meeting_create(round_id: int, village_code: str):
+    back = url_for(".village_page", round_id=round_id, village_code=village_code)
+    try:
+        with write_transaction(db.session):
+            review = round_for(current_user, round_id)
+            village = village_of(review, village_code)
+            meeting = record_meeting(current_user, review, village, _meeting_input(request.form))
+            failed = sum(1 for v in meeting.votes if not v.passed)
+            passed = len(meeting.votes) - failed
+    except AppError as error:
+        _fail(error)
+        return redirect(back)
+    flash(
+        _(
+            "Đã ghi biên bản họp dân: %(passed)d hộ được thông qua, %(failed)d hộ phải rà soát "
+            "lại.",
+            passed=passed,
+            failed=failed,
+        ),
+        "info",
+    )
+    return redirect(back)
+
+
+@bp.get("/<int:round_id>/hop-dan/<int:meeting_id>/bien-ban.pdf")
+@staff_page(*STAFF)
+def minutes_pdf(round_id: int, meeting_id: int):
+    try:
+        review = round_for(current_user, round_id)
+        meeting = meeting_for(review, meeting_id)
+    except AppError:
+        abort(404)
+    html = render_template(
+        "meetings/minutes_print.html",
+        review=review,
+        meeting=meeting,
+        copies=("Bản lưu tại thôn", "Bản gửi Ban Chỉ đạo rà soát cấp xã"),
+        statuses=STATUS_VI,
+        categories={c.value: CATEGORY_VI[c] for c in Category},
+    )
+    return _download(
+        html_to_pdf(html),
+        "application/pdf",
+        f"bien-ban-hop-dan-{meeting.village.code}-{meeting.held_on:%Y%m%d}.pdf",
+    )

@@ -1,0 +1,162 @@
+"""Staff pages: posting the results (with a printable notice) and complaints with re-checks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from server.accounts.models import Role
+from server.accounts.web import staff_page
+from server.db import write_transaction
+from server.documents.pdf import html_to_pdf
+from server.errors import AppError
+from server.extensions import db
+from server.i18n import localized
+from server.meetings.models import HouseholdCase
+from server.meetings.services import round_for
+from server.publication.services import (
+    CATEGORIES,
+    case_of,
+    complaint_of,
+    complaints_of,
+    file_complaint,
+    post_results,
+    postings_of,
+    record_recheck,
+)
+from server.review.pages import CATEGORY_LABELS
+from server.scoring.engine import CATEGORY_VI, Category
+
+bp = Blueprint("publication", __name__, url_prefix="/xa/ra-soat")
+STAFF = (Role.OFFICER, Role.ADMIN)
+
+
+def _round(round_id: int):
+    try:
+        return round_for(current_user, round_id)
+    except AppError:
+        abort(404)
+
+
+def _date(raw: str | None, default: date | None = None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else default
+    except ValueError:
+        raise AppError("date.invalid", 400, "Ngày không hợp lệ.", "Invalid date.") from None
+
+
+def _run(round_id: int, apply) -> Response:
+    try:
+        with write_transaction(db.session):
+            apply(_round(round_id))
+    except AppError as error:
+        if error.status == 404:
+            abort(404)
+        flash(localized(error.message_vi, error.message_en), "error")
+    else:
+        flash(_("Đã lưu."), "info")
+    return redirect(url_for(".index", round_id=round_id))
+
+
+@bp.get("/<int:round_id>/niem-yet")
+@staff_page(*STAFF)
+def index(round_id: int):
+    review = _round(round_id)
+    posted = db.session.scalars(
+        select(HouseholdCase)
+        .where(HouseholdCase.round_id == review.id, HouseholdCase.stage == "posted")
+        .order_by(HouseholdCase.household_code)
+    ).all()
+    return render_template(
+        "publication/index.html",
+        review=review,
+        postings=postings_of(review),
+        complaints=complaints_of(review),
+        posted=posted,
+        categories=CATEGORY_LABELS,
+        choices=CATEGORIES,
+        today=date.today(),
+    )
+
+
+@bp.post("/<int:round_id>/niem-yet")
+@staff_page(*STAFF)
+def create_posting(round_id: int):
+    form = request.form
+    return _run(
+        round_id,
+        lambda review: post_results(
+            current_user,
+            review,
+            form.get("places", ""),
+            _date(form.get("starts_on"), date.today()),
+            _date(form.get("ends_on")),
+        ),
+    )
+
+
+@bp.get("/<int:round_id>/niem-yet/<int:number>.pdf")
+@staff_page(*STAFF)
+def posting_pdf(round_id: int, number: int):
+    review = _round(round_id)
+    posting = next((p for p in postings_of(review) if p.number == number), None)
+    if posting is None:
+        abort(404)
+    html = render_template(
+        "publication/notice_print.html",
+        review=review,
+        posting=posting,
+        categories={c.value: CATEGORY_VI[c] for c in Category},
+    )
+    response = Response(html_to_pdf(html), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="niem-yet-{review.year}-lan-{number}.pdf"'
+    )
+    return response
+
+
+@bp.post("/<int:round_id>/khieu-nai")
+@staff_page(*STAFF)
+def create_complaint(round_id: int):
+    form = request.form
+
+    def apply(review):
+        try:
+            case_id = int(form.get("case_id", ""))
+        except ValueError:
+            raise AppError(
+                "case.not_found", 400, "Chọn hộ bị khiếu nại.", "Pick a household."
+            ) from None
+        file_complaint(
+            current_user,
+            review,
+            case_of(review, case_id),
+            _date(form.get("received_on"), date.today()),
+            form.get("complainant", ""),
+            form.get("content", ""),
+        )
+
+    return _run(round_id, apply)
+
+
+@bp.post("/<int:round_id>/khieu-nai/<int:complaint_id>/phuc-tra")
+@staff_page(*STAFF)
+def recheck(round_id: int, complaint_id: int):
+    form = request.form
+    return _run(
+        round_id,
+        lambda review: record_recheck(
+            current_user,
+            review,
+            complaint_of(review, complaint_id),
+            _date(form.get("rechecked_on"), date.today()),
+            form.get("rechecked_by", ""),
+            form.get("result", ""),
+            form.get("outcome", ""),
+            form.get("new_category") or None,
+        ),
+    )
