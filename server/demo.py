@@ -2,7 +2,9 @@
 
 ``flask demo setup --url http://HOST:PORT`` is idempotent: the first run creates everything and
 keeps the generated passwords and device token in ``<instance>/demo-credentials.json``
-(readable by the owner only); later runs print the same credentials again.
+(readable by the owner only); later runs print the same credentials again.  Every run also
+makes sure the demo commune has its households and their scored 2026 questionnaires
+(:mod:`server.demo_households`, :mod:`server.demo_submissions`), adding only what is missing.
 """
 
 from __future__ import annotations
@@ -20,61 +22,27 @@ from sqlalchemy import select
 from server.accounts.models import Role, User
 from server.accounts.services import create_user, issue_device_token
 from server.db import write_transaction
+from server.demo_households import VILLAGES as DEMO_VILLAGES
+from server.demo_submissions import seed_demo_review, seeded_counts
 from server.extensions import db
 from server.geography.models import AreaType, Commune, Province, Village
-from server.households.services import import_households
 from server.openrosa.qr import collect_settings, settings_qr, write_png
 from server.questionnaires.models import Form
 from server.questionnaires.services import assign_form
+from server.scoring.b1 import DEMO_LABEL_VI
+from server.scoring.engine import CATEGORY_VI, Category
+from server.scoring.models import CommuneB1Table
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
 PROVINCE = ("DEMO", "Tỉnh Demo (dữ liệu minh họa)")
 COMMUNE = ("DEMO01", "Xã Đăk Demo", "tay_nguyen", AreaType.RURAL)
-VILLAGES = [("T01", "Thôn Kon Rá"), ("T02", "Thôn Đăk Lung"), ("T03", "Làng Plei Demo")]
+VILLAGES = [(v.code, v.name) for v in DEMO_VILLAGES]
 ACCOUNTS = [
     ("rsv.demo", "Rà soát viên Demo", Role.REVIEWER),
     ("canbo.demo", "Cán bộ xã Demo", Role.OFFICER),
     ("admin.demo", "Quản trị tỉnh Demo", Role.ADMIN),
 ]
-
-
-DEMO_LIST_YEAR = 2025
-_FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Đinh", "A", "Y", "Hồ", "Rơ Châm", "Siu"]
-_GIVEN = [
-    "Văn Minh",
-    "Thị Hoa",
-    "Blúp",
-    "Hlơn",
-    "Thút",
-    "Văn Tài",
-    "Thị Lan",
-    "Nhơn",
-    "Byă",
-    "Quang",
-]
-# Rough shares of last year's statuses in a poor mountain commune (illustrative only).
-_STATUS_CYCLE = ["ngheo", "ngheo", "can_ngheo", "khong", "ngheo", "can_ngheo", "khong", "moi"]
-
-
-def demo_households(per_village: int = 40) -> list[dict[str, str]]:
-    """Illustrative households (deterministic, not real people) for the demo villages."""
-    rows = []
-    for v_index, (v_code, _name) in enumerate(VILLAGES):
-        for n in range(1, per_village + 1):
-            family = _FAMILY[(n + v_index) % len(_FAMILY)]
-            given = _GIVEN[(n * 3 + v_index) % len(_GIVEN)]
-            status = _STATUS_CYCLE[(n + v_index) % len(_STATUS_CYCLE)]
-            rows.append(
-                {
-                    "code": f"{COMMUNE[0]}-{v_code}-{n:04d}",
-                    "village": v_code,
-                    "head_name": f"{family} {given}",
-                    "last_status": status,
-                    "source": "de_nghi" if status == "moi" else "danh_sach",
-                }
-            )
-    return rows
 
 
 def _credentials_file() -> Path:
@@ -91,7 +59,14 @@ def seed_demo() -> dict:
         code, name, region, area = COMMUNE
         commune = Commune(province=province, code=code, name=name, region=region, area_type=area)
         # The demo B1 table: invented points, labelled "minh họa" wherever a result shows.
-        commune.b1_table = "demo_2022_2025_rural"
+        db.session.add(
+            CommuneB1Table(
+                commune=commune,
+                standard="2022_2025",
+                area_type="rural",
+                table_code="demo_2022_2025_rural",
+            )
+        )
         for v_code, v_name in VILLAGES:
             commune.villages.append(Village(code=v_code, name=v_name))
         db.session.add(province)
@@ -108,7 +83,6 @@ def seed_demo() -> dict:
                 province=province,
             )
             credentials["accounts"][role.value] = {"username": username, "password": password}
-        import_households(commune, demo_households(), year=DEMO_LIST_YEAR)
         reviewer = db.session.scalar(select(User).where(User.username == ACCOUNTS[0][0]))
         credentials["reviewer_token"] = issue_device_token(reviewer, "demo phone").token
         for form in db.session.scalars(select(Form)):
@@ -130,6 +104,10 @@ def setup(server_url: str) -> None:
         commune = db.session.scalar(select(Commune).where(Commune.code == COMMUNE[0]))
         for form in db.session.scalars(select(Form)):
             assign_form(form, commune)
+    # The realistic part: households with their history and scored 2026 questionnaires.
+    review = seed_demo_review(COMMUNE[0], ACCOUNTS[0][0])
+    commune = db.session.scalar(select(Commune).where(Commune.code == COMMUNE[0]))
+    counts = seeded_counts(commune)
     base = server_url.rstrip("/")
     token_url = f"{base}/key/{credentials['reviewer_token']}"
     reviewer = credentials["accounts"]["reviewer"]
@@ -147,6 +125,28 @@ def setup(server_url: str) -> None:
     click.echo(f"officer password: {officer['password']}")
     click.echo(f"admin username: {admin['username']}")
     click.echo(f"admin password: {admin['password']}")
+    click.echo(
+        f"demo commune: {COMMUNE[1]} ({COMMUNE[0]}), {len(VILLAGES)} villages, "
+        f"{review.households} households"
+    )
+    click.echo(
+        f"demo submissions: {counts['phieu_b'] + counts['phieu_a']} received "
+        f"({counts['phieu_b']} Phiếu B, {counts['phieu_a']} Phiếu A), "
+        f"{sum(counts['categories'].values())} results "
+        f"({_category_summary(counts['categories'])}); B1 table: {DEMO_LABEL_VI}"
+    )
+    click.echo(f"review page for the officer: {base}/xa/phieu")
     click.echo(f"collect settings qr png: {png}")
     click.echo("Scan this QR code in ODK Collect (Configure with QR code):")
     qr.terminal(compact=True)
+
+
+def _category_summary(categories: dict[str, int]) -> str:
+    return ", ".join(
+        f"{count} {_lower_first(CATEGORY_VI[Category(code)].split(' (')[0])}"
+        for code, count in sorted(categories.items(), key=lambda item: (-item[1], item[0]))
+    )
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
