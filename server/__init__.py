@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import lazy_gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from server import i18n
 from server.blobs import BlobStore
-from server.config import Defaults, load_secret_key
+from server.config import Defaults, flag, load_secret_key
 from server.db import configure_sqlite
 from server.errors import register_error_writers
 from server.extensions import csrf, db, login_manager
@@ -41,14 +45,8 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
-    # Staff session cookie: not readable by scripts, not sent cross-site, https-only when the
-    # server is reached over https.
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault(
-        "SESSION_COOKIE_SECURE", app.config["EXTERNAL_URL"].startswith("https://")
-    )
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
+    _configure_cookies(app)
+    _configure_logging()
     # Non-file multipart fields (a client may send the submission XML as one) may be this big.
     app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_SUBMISSION_XML_BYTES"]
 
@@ -59,7 +57,9 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Hãy đăng nhập để tiếp tục."
+    login_manager.login_message = lazy_gettext("Hãy đăng nhập để tiếp tục.")
+    login_manager.localize_callback = str  # the message in the request's language
+    i18n.init_app(app)
     csrf.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -75,11 +75,45 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def _configure_logging() -> None:
+    """Make the ``rasoat.*`` loggers (logins, failures, lockouts: ``rasoat.auth``) visible at
+    INFO on stderr (gunicorn's log) unless the process configured logging itself."""
+    logger = logging.getLogger("rasoat")
+    if logger.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def _configure_cookies(app: Flask) -> None:
+    """Staff session cookie: not readable by scripts, not sent cross-site, https-only when the
+    server is reached over https (or ``SECURE_COOKIES``), expiring after
+    ``SESSION_LIFETIME_HOURS`` without use."""
+    secure = flag(app.config["SECURE_COOKIES"])
+    if secure is None:
+        secure = app.config["EXTERNAL_URL"].startswith("https://")
+    app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure
+    lifetime = timedelta(hours=float(app.config["SESSION_LIFETIME_HOURS"]))
+    app.config["PERMANENT_SESSION_LIFETIME"] = lifetime
+    app.config["REMEMBER_COOKIE_DURATION"] = lifetime
+
+
 def _register_blueprints(app: Flask) -> None:
     from server.accounts.web import bp as auth_bp
+    from server.audit.pages import bp as audit_bp
+    from server.decisions.pages import bp as decisions_bp
+    from server.exports.pages import bp as exports_bp
+    from server.meetings.pages import bp as meetings_bp
     from server.openrosa.routes import bp as openrosa_bp
+    from server.publication.pages import bp as publication_bp
     from server.questionnaires.pages import bp as forms_admin_bp
     from server.questionnaires.routes import bp as forms_bp
+    from server.reports.pages import bp as reports_bp
+    from server.review.pages import bp as review_bp
+    from server.scoring.b1_api import bp as b1_tables_api_bp
+    from server.scoring.b1_pages import bp as b1_admin_bp
     from server.scoring.routes import bp as scoring_bp
     from server.scoring.routes import staff_bp as scoring_staff_bp
     from server.status.routes import bp as status_bp
@@ -95,8 +129,24 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(forms_admin_bp)
     app.register_blueprint(scoring_bp)
     app.register_blueprint(scoring_staff_bp)
+    app.register_blueprint(b1_tables_api_bp)
+    app.register_blueprint(b1_admin_bp)
+    app.register_blueprint(review_bp)
+    app.register_blueprint(meetings_bp)
+    app.register_blueprint(publication_bp)
+    app.register_blueprint(decisions_bp)
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(exports_bp)
     # Phones and API clients authenticate every request (no cookies), so CSRF cannot apply.
-    for blueprint in (openrosa_bp, submissions_bp, forms_bp, scoring_bp, scoring_staff_bp):
+    for blueprint in (
+        openrosa_bp,
+        submissions_bp,
+        forms_bp,
+        scoring_bp,
+        scoring_staff_bp,
+        b1_tables_api_bp,
+    ):
         csrf.exempt(blueprint)
 
 

@@ -15,6 +15,7 @@ class Member:
     age: int | None = None
     sex: str | None = None  # "1" male, "2" female (Mẫu số 01 coding)
     relationship: str | None = None  # chu_ho, vo_chong, con, …
+    ethnicity: str | None = None  # kinh, ba_na, xo_dang, gia_rai, …, khac (Phiếu B codes)
     work_status: str | None = None  # nong_nghiep, phi_nong_nghiep, lam_cong, that_nghiep, …
     contract: str | None = None  # co_hd, bien_che, khong_hd
     disability: str | None = None  # khong, nhe, nang, dac_biet_nang
@@ -56,3 +57,4 @@ class HouseholdFacts:
     income: MeasuredIncome | None = None
     # Phiếu A said the household stops (clearly not poor) — None when Phiếu A was not used.
     screened_out: bool | None = None
+    screening_reasons: str | None = None  # the Phiếu A stop criteria met, in words

@@ -14,6 +14,7 @@ class MemberIn(Schema):
     age = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 130))
     sex = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("1", "2")))
     relationship = fields.String(load_default=None, allow_none=True)
+    ethnicity = fields.String(load_default=None, allow_none=True)
     work_status = fields.String(load_default=None, allow_none=True)
     contract = fields.String(load_default=None, allow_none=True)
     disability = fields.String(load_default=None, allow_none=True)
@@ -59,6 +60,7 @@ class HouseholdIn(Schema):
     b1 = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
     income = fields.Nested(IncomeIn, load_default=None, allow_none=True)
     screened_out = fields.Boolean(load_default=None, allow_none=True)
+    screening_reasons = fields.String(load_default=None, allow_none=True)
 
     @post_load
     def _make(self, data, **_kwargs) -> HouseholdFacts:

@@ -1,0 +1,61 @@
+"""The report's words (Vietnamese msgids, English in the catalog), shared by the page and the
+XLSX, and the columns of the transitions table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from server.reports.services import Figures
+
+# (key, label, figure): "thoát nghèo" counts every poor household that left poverty, of which
+# those that became near-poor are shown again on their own.
+TRANSITION_COLUMNS: list[tuple[str, object, Callable[[Figures], int]]] = [
+    ("thoat_ngheo", _l("Thoát nghèo"), lambda f: f.escaped_poverty),
+    (
+        "ngheo_sang_can_ngheo",
+        _l("trong đó thành hộ cận nghèo"),
+        lambda f: f.transitions["ngheo_sang_can_ngheo"],
+    ),
+    ("thoat_can_ngheo", _l("Thoát cận nghèo"), lambda f: f.transitions["thoat_can_ngheo"]),
+    ("ngheo_phat_sinh", _l("Hộ nghèo phát sinh mới"), lambda f: f.transitions["ngheo_phat_sinh"]),
+    (
+        "can_ngheo_phat_sinh",
+        _l("Hộ cận nghèo phát sinh mới"),
+        lambda f: f.transitions["can_ngheo_phat_sinh"],
+    ),
+    ("tai_ngheo", _l("Tái nghèo"), lambda f: f.transitions["tai_ngheo"]),
+    ("tai_can_ngheo", _l("Tái cận nghèo"), lambda f: f.transitions["tai_can_ngheo"]),
+    (
+        "can_ngheo_sang_ngheo",
+        _l("Từ cận nghèo thành nghèo"),
+        lambda f: f.transitions["can_ngheo_sang_ngheo"],
+    ),
+]
+
+UNCONFIRMED = _l("kết quả rà soát, chưa quyết định")
+OFFICIAL = _l("trạng thái đã công nhận")
+NO_DATA = _l("chưa có số liệu")
+TOTAL = _l("Tổng cộng")
+
+
+def source_label(figures: Figures) -> str:
+    """Where a row's figures come from, in words."""
+    if figures.review and figures.official:
+        return _(
+            "%(official)d hộ theo trạng thái đã công nhận; %(review)d hộ theo kết quả rà soát, "
+            "chưa quyết định",
+            official=figures.official,
+            review=figures.review,
+        )
+    if figures.review:
+        return str(UNCONFIRMED)
+    if figures.official:
+        return str(OFFICIAL)
+    return str(NO_DATA)
+
+
+def previous_source_label(figures: Figures) -> str:
+    return str(OFFICIAL) if figures.official else str(NO_DATA)
