@@ -4,33 +4,14 @@ Chromium driven by Playwright)."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from playwright.sync_api import expect, sync_playwright
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from playwright.sync_api import expect
 
 
 @pytest.fixture
-def page():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        # An English-configured browser, as commune computers often are.
-        context = browser.new_context(locale="en-US", viewport={"width": 1000, "height": 800})
-        yield context.new_page()
-        context.close()
-        browser.close()
+def page(new_page):
+    # An English-configured browser, as commune computers often are.
+    return new_page(locale="en-US", width=1000, height=800)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

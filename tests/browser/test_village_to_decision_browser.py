@@ -13,7 +13,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -28,7 +28,6 @@ from tests.collect_client import CollectClient, HttpTransport
 from tests.integration.conftest import procedure_instances  # noqa: F401  (fixture)
 from tests.integration.procedure import HOUSEHOLDS, as_household
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TESSERACT = shutil.which("tesseract") or "/usr/bin/tesseract"  # scripts/test installs it
 
 
@@ -45,25 +44,8 @@ def ocr(png: bytes) -> str:
 
 
 @pytest.fixture
-def page(tmp_path):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        context = browser.new_context(
-            locale="vi-VN", viewport={"width": 1280, "height": 900}, accept_downloads=True
-        )
-        yield context.new_page()
-        context.close()
-        browser.close()
+def page(new_page):
+    return new_page(width=1280, height=900, accept_downloads=True)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
