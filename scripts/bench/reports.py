@@ -11,13 +11,16 @@ the time and the peak memory (ru_maxrss) of computing the report, of the page an
    and for 2026 in the first two communes (their decision is taken); 2026 review results for
    90 % of the households — ``submissions``, ``submission_versions`` and ``household_scores``
    rows whose ``result`` is a real engine result (600 random households scored once with the
-   demo B1 table, reused in turn), 2 % of them with an older questionnaire still current and
+   demo B1 table, reused in turn), 2 % of the households with a second questionnaire and
    1 % of codes not in the registry.  The category column is drawn (9 % poor, 6 % near-poor,
    1 % undetermined, the rest neither) so that the share of poor households — the only ones
    whose JSON the report reads — is realistic whatever the demo table says.
 2. Measure each of ``report()``, ``GET /bao-cao`` and ``GET /bao-cao.xlsx`` (the whole streamed
    body read) as the province administrator, each in a fresh Python process so that its
-   ru_maxrss is its own; the process's peak before the call (app created, logged in) is shown.
+   ru_maxrss is its own (the filling runs in a child too: see :func:`_child`); "before" is the
+   process's peak with the app created and the administrator logged in.  The report step also
+   times its queries one by one and measures, in a second untimed run, the peak of what the
+   report allocates in Python (tracemalloc).
 3. Print the table; ``--json`` writes the figures.
 """
 
@@ -37,12 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sqlalchemy import func, insert, select, text
-
 from scripts.pgcluster import PgCluster
-from server import create_app, schema
-from server.db import write_transaction
-from server.extensions import db
 
 YEAR = 2026
 PASSWORD = "bench-pass-123"  # noqa: S105  (an account of a throw-away benchmark database)
@@ -159,9 +157,14 @@ def _status(rng: random.Random) -> str:
 
 
 def fill(url: str, instance: Path, households: int, communes: int) -> dict:  # noqa: PLR0915
+    from sqlalchemy import func, insert, select, text
+
+    from server import create_app, schema
     from server.accounts.models import Role, User
     from server.accounts.services import create_user
     from server.blobs import blob_store
+    from server.db import write_transaction
+    from server.extensions import db
     from server.geography.models import AreaType, Commune, Province, Village
     from server.households.models import Household, HouseholdYearStatus
     from server.questionnaires.services import publish_form_version
@@ -331,7 +334,10 @@ def fill(url: str, instance: Path, households: int, communes: int) -> dict:  # n
 def _browser(app):
     """A test client logged in as the administrator (through the session: a password check
     would set the process's peak memory with Argon2's 64 MB before anything is measured)."""
+    from sqlalchemy import select
+
     from server.accounts.models import User
+    from server.extensions import db
 
     with app.app_context():
         admin_id = db.session.scalar(select(User.id).where(User.username == "admin.bench"))
@@ -343,6 +349,7 @@ def _browser(app):
 
 def _phases(admin) -> dict:
     """The report's queries one by one (after the measured run: its peak is already taken)."""
+    from server.extensions import db
     from server.reports import services
 
     ids = [c.id for c in services.communes_in_scope(admin)]
@@ -361,7 +368,11 @@ def _phases(admin) -> dict:
 
 
 def measure(mode: str, url: str, instance: Path) -> dict:
+    from sqlalchemy import select
+
+    from server import create_app
     from server.accounts.models import User
+    from server.extensions import db
     from server.reports.services import report
 
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance)})
@@ -401,21 +412,29 @@ def measure(mode: str, url: str, instance: Path) -> dict:
     return out
 
 
-def _measure_in_child(mode: str, url: str, instance: Path) -> dict:
+def _child(*args: str) -> dict:
+    """Run this script in a fresh process and return the JSON it prints.
+
+    Filling and measuring both run in children: Linux carries a process's peak RSS over
+    ``fork`` + ``exec`` into the new program's ru_maxrss, so a measuring process started by
+    the process that filled the database would report the filler's peak.  This parent stays
+    small (it imports neither the app nor SQLAlchemy)."""
     out = subprocess.run(
-        [sys.executable, __file__, "--measure", mode, "--url", url, "--instance", str(instance)],
-        check=True,
-        capture_output=True,
-        text=True,
+        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def run_backend(url: str, instance: Path, households: int, communes: int) -> dict:
-    result = {"fill": fill(url, instance, households, communes)}
+    where = ["--url", url, "--instance", str(instance)]
+    result = {
+        "fill": _child(
+            "--fill", "--households", str(households), "--communes", str(communes), *where
+        )
+    }
     print("  filled:", result["fill"], flush=True)
     for mode in ("report", "page", "xlsx"):
-        result[mode] = _measure_in_child(mode, url, instance)
+        result[mode] = _child("--measure", mode, *where)
         print(f"  {mode}:", result[mode], flush=True)
     return result
 
@@ -443,10 +462,14 @@ def main() -> int:
     parser.add_argument("--communes", type=int, default=20)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--fill", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--measure", choices=("report", "page", "xlsx"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--instance", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.fill:
+        print(json.dumps(fill(args.url, args.instance, args.households, args.communes)))
+        return 0
     if args.measure:
         print(json.dumps(measure(args.measure, args.url, args.instance)))
         return 0
