@@ -89,12 +89,6 @@ def forms(publish_shipped):
 
 def test_phieu_a_stop_arriving_after_phieu_b_ends_the_review(app, seeded, forms, instances):
     _send(app, seeded, instances["b"])
-    import sys
-
-    sys.path.insert(0, "/tmp")
-    import dbg
-
-    dbg.dump(app)
     [first] = _scores(app, instances["b"].instance_id)
     assert first.category == "chua_danh_gia"  # commune X1 has no B1 table
     assert first.result["evidence"] == []
