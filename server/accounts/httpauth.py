@@ -10,6 +10,11 @@ Basic only over https (``../shared/openrosa/protocol.md`` §1.9).  So:
   ``stale=true``, which makes the client retry with a fresh nonce without asking the user;
 * Basic is refused over plain http unless explicitly allowed for development.
 
+Wrong credentials are throttled like the login page's (:mod:`server.accounts.throttle`, per
+username only): after 5 failures in 15 minutes the username is refused with **429** and a
+``Retry-After``, without a challenge (which would make Collect ask for the password again), until
+the lockout ends — even with the right password, so guessing cannot go on.
+
 Device tokens (``/key/<token>/…``) are checked by :func:`server.accounts.services.user_for_token`
 and never reach this module.
 """
@@ -29,6 +34,8 @@ from flask import Request, current_app, g, jsonify, request
 from server.accounts.models import Role, User
 from server.accounts.passwords import constant_time_equal
 from server.accounts.services import check_password, user_by_username
+from server.accounts.throttle import HTTP, Lockout, audit, lockout_for, record_failure, username_key
+from server.db import utcnow
 from server.errors import AppError
 
 
@@ -37,12 +44,21 @@ class AuthStatus(enum.Enum):
     MISSING = "missing"
     INVALID = "invalid"
     STALE = "stale"
+    LOCKED = "locked"  # too many wrong passwords for this username lately
 
 
 @dataclass(frozen=True, slots=True)
 class AuthResult:
     status: AuthStatus
     user: User | None = None
+    # INVALID because the username or password was wrong (counted against guessing), as opposed
+    # to a malformed header, a foreign nonce or Basic over http.
+    wrong_credentials: bool = False
+    lockout: Lockout | None = None
+
+    def retry_after(self) -> int:
+        """Seconds until a LOCKED username may try again."""
+        return self.lockout.seconds_left(utcnow()) if self.lockout else 0
 
 
 def is_secure(request: Request) -> bool:
@@ -55,15 +71,41 @@ def authenticate(request: Request) -> AuthResult:
     if auth is None:
         return AuthResult(AuthStatus.MISSING)
     if auth.type == "digest":
-        return _check_digest(request, auth.parameters)
-    if auth.type == "basic":
-        if not (is_secure(request) or current_app.config["ALLOW_BASIC_OVER_HTTP"]):
-            return AuthResult(AuthStatus.INVALID)
-        user = user_by_username(auth.username or "")
-        if user is None or not check_password(user, auth.password or ""):
-            return AuthResult(AuthStatus.INVALID)
-        return AuthResult(AuthStatus.OK, user)
-    return AuthResult(AuthStatus.INVALID)
+        username = auth.parameters.get("username", "")
+    elif auth.type == "basic":
+        username = auth.username or ""
+    else:
+        return AuthResult(AuthStatus.INVALID)
+    ip = request.remote_addr or ""
+    if username:
+        lockout = lockout_for(username, ip, by_ip=False)
+        if lockout is not None:
+            audit.warning(
+                "%s auth refused: username %r locked out (ip %s)",
+                auth.type,
+                username_key(username),
+                ip,
+            )
+            return AuthResult(AuthStatus.LOCKED, lockout=lockout)
+    if auth.type == "digest":
+        result = _check_digest(request, auth.parameters)
+    else:
+        result = _check_basic(request, username, auth.password or "")
+    if result.wrong_credentials:
+        audit.warning("%s auth failed: username %r from %s", auth.type, username_key(username), ip)
+        started = record_failure(username, ip, HTTP)
+        if started is not None:
+            return AuthResult(AuthStatus.LOCKED, lockout=started)
+    return result
+
+
+def _check_basic(request: Request, username: str, password: str) -> AuthResult:
+    if not (is_secure(request) or current_app.config["ALLOW_BASIC_OVER_HTTP"]):
+        return AuthResult(AuthStatus.INVALID)
+    user = user_by_username(username)
+    if user is None or not check_password(user, password):
+        return AuthResult(AuthStatus.INVALID, wrong_credentials=True)
+    return AuthResult(AuthStatus.OK, user)
 
 
 def challenge_headers(request: Request, *, stale: bool = False) -> list[tuple[str, str]]:
@@ -131,7 +173,7 @@ def _check_digest(request: Request, params: dict[str, str]) -> AuthResult:  # no
         return AuthResult(AuthStatus.INVALID)
     user = user_by_username(username)
     if user is None:
-        return AuthResult(AuthStatus.INVALID)
+        return AuthResult(AuthStatus.INVALID, wrong_credentials=True)
     ha2 = _md5(f"{request.method}:{uri}")
     if qop == "auth":
         nc, cnonce = params.get("nc", ""), params.get("cnonce", "")
@@ -141,7 +183,7 @@ def _check_digest(request: Request, params: dict[str, str]) -> AuthResult:  # no
     else:
         return AuthResult(AuthStatus.INVALID)
     if not constant_time_equal(expected, response):
-        return AuthResult(AuthStatus.INVALID)
+        return AuthResult(AuthStatus.INVALID, wrong_credentials=True)
     age = _nonce_age(nonce)
     if age is None:
         return AuthResult(AuthStatus.INVALID)
@@ -157,6 +199,17 @@ def api_guard(*roles: Role, forbidden_vi: str = "Tài khoản không có quyền
 
     def guard():
         result = authenticate(request)
+        if result.status == AuthStatus.LOCKED:
+            response = jsonify(
+                {
+                    "code": "auth.locked",
+                    "message": "Đăng nhập sai quá nhiều lần nên tạm thời bị khoá; hãy thử lại sau.",
+                    "message_en": "Too many failed logins; try again later.",
+                }
+            )
+            response.status_code = 429
+            response.headers["Retry-After"] = str(result.retry_after())
+            return response
         if result.status != AuthStatus.OK:
             response = jsonify(
                 {"code": "auth.required", "message": "Cần đăng nhập.", "message_en": "Log in."}

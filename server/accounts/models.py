@@ -1,7 +1,9 @@
 """Accounts and device tokens.
 
-A user has one role.  A commune officer and a reviewer belong to one commune; a reviewer may be
-limited further to some villages of it.  A province administrator belongs to a province.
+A user has one role.  A commune officer, a reviewer and a village head belong to one commune; a
+reviewer may be limited further to some villages of it, a village head is always limited to theirs
+(they see those villages read-only on the web, :mod:`server.submissions.scope`).  A province
+administrator belongs to a province.
 Device tokens let a phone talk to the server through a ``/key/<token>/`` URL (ODK Central's
 "app user" model), so one QR code configures it; only the token's SHA-256 is stored.
 Failed web logins are kept for a short while to throttle password guessing
@@ -25,6 +27,15 @@ class Role(enum.StrEnum):
     ADMIN = "admin"  # quản trị viên cấp tỉnh
     OFFICER = "officer"  # công chức cấp xã
     REVIEWER = "reviewer"  # rà soát viên (ODK Collect)
+    # trưởng thôn: ODK Collect like a reviewer, and read-only web pages limited to their villages
+    VILLAGE_HEAD = "village_head"
+
+
+# Who may open the staff web pages: officers and administrators change things; village heads only
+# look at their villages (the pages hide every action from them and their POSTs get 403).
+STAFF_ROLES = (Role.OFFICER, Role.ADMIN)
+READ_ONLY_ROLES = (Role.VILLAGE_HEAD,)
+VIEWER_ROLES = (*STAFF_ROLES, *READ_ONLY_ROLES)
 
 
 class User(UserMixin, Base):
@@ -82,7 +93,8 @@ class LoginFailure(Base):
 
     Stored in the database (not in a worker's memory) so every gunicorn worker sees the same
     count.  ``username`` is the name as typed, folded to lower case, whether or not such an
-    account exists; ``ip`` is the client address (after ``TRUST_PROXY_HEADERS``).
+    account exists; ``ip`` is the client address (after ``TRUST_PROXY_HEADERS``); ``channel`` is
+    ``web`` (the login page) or ``http`` (HTTP Digest/Basic from ODK Collect or an API client).
     """
 
     __tablename__ = "login_failures"
@@ -95,3 +107,4 @@ class LoginFailure(Base):
     username: Mapped[str] = mapped_column(String(100))
     ip: Mapped[str] = mapped_column(String(45))
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    channel: Mapped[str] = mapped_column(String(10), default="web", server_default="web")

@@ -79,6 +79,18 @@ def _authenticate():
         g.actor = user
     else:
         result = authenticate(request)
+        if result.status == AuthStatus.LOCKED:
+            # No challenge: Collect shows the message instead of asking for the password again.
+            minutes = max(1, -(-result.retry_after() // 60))
+            response = responses.message_response(
+                f"Đăng nhập sai quá nhiều lần nên tài khoản tạm thời bị khoá; hãy thử lại sau "
+                f"{minutes} phút hoặc liên hệ cán bộ xã. (Too many failed logins: try again in "
+                f"{minutes} min.)",
+                429,
+                nature="error",
+            )
+            response.headers["Retry-After"] = str(result.retry_after())
+            return response
         if result.status != AuthStatus.OK:
             response = responses.message_response(
                 "Cần đăng nhập: hãy nhập tên đăng nhập và mật khẩu rà soát viên. "
