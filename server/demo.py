@@ -42,6 +42,8 @@ ACCOUNTS = [
     ("rsv.demo", "Rà soát viên Demo", Role.REVIEWER),
     ("canbo.demo", "Cán bộ xã Demo", Role.OFFICER),
     ("admin.demo", "Quản trị tỉnh Demo", Role.ADMIN),
+    # Head of the first village: Collect for it, and its pages read-only on the web.
+    ("truongthon.demo", "Trưởng thôn Demo", Role.VILLAGE_HEAD),
 ]
 
 
@@ -81,6 +83,7 @@ def seed_demo() -> dict:
                 password=password,
                 commune=None if role == Role.ADMIN else commune,
                 province=province,
+                villages=commune.villages[:1] if role == Role.VILLAGE_HEAD else None,
             )
             credentials["accounts"][role.value] = {"username": username, "password": password}
         reviewer = db.session.scalar(select(User).where(User.username == ACCOUNTS[0][0]))
@@ -125,6 +128,11 @@ def setup(server_url: str) -> None:
     click.echo(f"officer password: {officer['password']}")
     click.echo(f"admin username: {admin['username']}")
     click.echo(f"admin password: {admin['password']}")
+    head = credentials["accounts"].get("village_head")  # absent from demos seeded before it
+    if head:
+        click.echo(f"village head username: {head['username']}")
+        click.echo(f"village head password: {head['password']}")
+        click.echo(f"village head village: {VILLAGES[0][0]} {VILLAGES[0][1]}")
     click.echo(
         f"demo commune: {COMMUNE[1]} ({COMMUNE[0]}), {len(VILLAGES)} villages, "
         f"{review.households} households"

@@ -22,6 +22,8 @@ from server.geography.models import Commune, Province, Village
 # to printable ASCII so both work the same.
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_DISPLAY_NAME_MAX = 200  # users.display_name
+_TOKEN_LABEL_MAX = 200  # device_tokens.label
 
 
 def _password_hasher():
@@ -51,7 +53,8 @@ def create_user(
 ) -> User:
     """Create an account.
 
-    :raises AppError: ``account.bad_username``, ``account.weak_password``,
+    :raises AppError: ``account.bad_username``, ``account.bad_display_name``,
+        ``account.weak_password``,
         ``account.scope`` (a reviewer or officer without a commune, villages of another commune),
         ``account.exists``.
     """
@@ -62,22 +65,16 @@ def create_user(
             "Tên đăng nhập chỉ gồm chữ thường không dấu, số, '.', '_' hoặc '-' (2–100 ký tự).",
             "Usernames are 2–100 lowercase ASCII letters, digits, '.', '_' or '-'.",
         )
+    display_name = _validate_display_name(display_name)
     _validate_password(password)
-    if role in (Role.OFFICER, Role.REVIEWER) and commune is None:
+    if role in (Role.OFFICER, Role.REVIEWER, Role.VILLAGE_HEAD) and commune is None:
         raise AppError(
             "account.scope",
             400,
             "Tài khoản này phải thuộc một xã.",
             "This account needs a commune.",
         )
-    for village in villages or []:
-        if commune is None or village.commune_id != commune.id:
-            raise AppError(
-                "account.scope",
-                400,
-                f"Thôn {village.name} không thuộc xã của tài khoản.",
-                f"Village {village.name} is not in the account's commune.",
-            )
+    _check_villages(role, commune, villages or [])
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AppError(
             "account.exists", 409, f"Tên đăng nhập {username} đã tồn tại.", f"{username} exists."
@@ -112,6 +109,103 @@ def create_user(
     return user
 
 
+def _validate_display_name(display_name: str) -> str:
+    name = " ".join(display_name.split())
+    if not name or len(name) > _DISPLAY_NAME_MAX:
+        raise AppError(
+            "account.bad_display_name",
+            400,
+            f"Họ và tên phải có từ 1 đến {_DISPLAY_NAME_MAX} ký tự.",
+            f"The display name must be 1–{_DISPLAY_NAME_MAX} characters.",
+        )
+    return name
+
+
+def _check_villages(role: Role, commune: Commune | None, villages: list[Village]) -> None:
+    """A village head has at least one village; every village is of the account's commune."""
+    if role == Role.VILLAGE_HEAD and not villages:
+        raise AppError(
+            "account.scope",
+            400,
+            "Tài khoản trưởng thôn phải gắn với ít nhất một thôn.",
+            "A village head account needs at least one village.",
+        )
+    for village in villages:
+        if commune is None or village.commune_id != commune.id:
+            raise AppError(
+                "account.scope",
+                400,
+                f"Thôn {village.name} không thuộc xã của tài khoản.",
+                f"Village {village.name} is not in the account's commune.",
+            )
+
+
+def update_user(
+    user: User, *, display_name: str | None = None, villages: list[Village] | None = None
+) -> bool:
+    """Change an account's display name and/or villages (None: leave as is).
+
+    Returns whether anything changed (an audit record ``user.update`` is written only then).
+
+    :raises AppError: ``account.bad_display_name``, ``account.scope`` (a village head without
+        a village, a village of another commune).
+    """
+    before = {"display_name": user.display_name, "villages": [v.code for v in user.villages]}
+    if display_name is not None:
+        display_name = _validate_display_name(display_name)
+    if villages is not None:
+        villages = sorted(set(villages), key=lambda v: v.code)
+        _check_villages(user.role, user.commune, villages)
+    if display_name is not None:
+        user.display_name = display_name
+    if villages is not None:
+        user.villages = villages
+    after = {"display_name": user.display_name, "villages": [v.code for v in user.villages]}
+    if after == before:
+        return False
+    db.session.flush()
+    record(
+        "user.update",
+        "user",
+        user.id,
+        commune_id=user.commune_id,
+        before=before,
+        after=after,
+        note=user.username,
+    )
+    return True
+
+
+def set_active(user: User, active: bool, *, actor: User | None = None) -> bool:
+    """Deactivate an account (it can no longer log in, authenticate a phone, or use its device
+    tokens; nothing it did is deleted) or reactivate it.  Returns whether it changed.
+
+    :raises AppError: ``account.self_deactivate`` when ``actor`` deactivates their own account.
+    """
+    if not active and actor is not None and actor.id == user.id:
+        raise AppError(
+            "account.self_deactivate",
+            400,
+            "Không thể tự khoá tài khoản của chính mình.",
+            "You cannot deactivate your own account.",
+        )
+    if user.active == active:
+        return False
+    before = user.active
+    user.active = active
+    db.session.flush()
+    record(
+        "user.active",
+        "user",
+        user.id,
+        commune_id=user.commune_id,
+        before={"active": before},
+        after={"active": active},
+        note=user.username,
+    )
+    return True
+
+
 def set_password(user: User, password: str) -> None:
     _validate_password(password)
     _set_password(user, password)
@@ -137,6 +231,14 @@ class IssuedToken:
 
 
 def issue_device_token(user: User, label: str = "") -> IssuedToken:
+    label = label.strip()
+    if len(label) > _TOKEN_LABEL_MAX:
+        raise AppError(
+            "device_token.bad_label",
+            400,
+            f"Tên thiết bị dài tối đa {_TOKEN_LABEL_MAX} ký tự.",
+            f"The device label is at most {_TOKEN_LABEL_MAX} characters.",
+        )
     token = secrets.token_urlsafe(32)  # 256 bits, 43 URL-safe characters
     row = DeviceToken(user=user, token_sha256=_token_digest(token), label=label)
     db.session.add(row)

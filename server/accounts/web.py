@@ -15,6 +15,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    has_request_context,
     make_response,
     redirect,
     render_template,
@@ -26,7 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
-from server.accounts.models import Role, User
+from server.accounts.models import READ_ONLY_ROLES, STAFF_ROLES, Role, User
 from server.accounts.services import check_password, user_by_username
 from server.accounts.throttle import (
     Lockout,
@@ -48,6 +49,15 @@ def _load_user(user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
+@bp.app_context_processor
+def _permissions() -> dict:
+    """``read_only`` tells templates to hide every action (a village head only looks)."""
+    # Outside a request (a background export renders templates too) there is no user.
+    user = current_user if has_request_context() else None
+    role = user.role if user is not None and user.is_authenticated else None
+    return {"read_only": role in READ_ONLY_ROLES, "is_staff": role in STAFF_ROLES}
+
+
 def staff_page(*roles: Role):
     """Require a logged-in staff member with one of ``roles`` (403 page otherwise)."""
 
@@ -65,10 +75,10 @@ def staff_page(*roles: Role):
     return decorator
 
 
-def _safe_next(target: str | None) -> str:
-    """Only redirect within this site after login."""
+def _safe_next(target: str | None, user: User) -> str:
+    """Only redirect within this site after login; by default to the user's first page."""
     if not target or urlsplit(target).netloc or not target.startswith("/"):
-        return url_for("status.index")
+        return url_for("reports.index" if user.role in STAFF_ROLES else "review.index")
     return target
 
 
@@ -92,7 +102,7 @@ def login():
             login_user(user)
             session.permanent = True  # expires after SESSION_LIFETIME_HOURS
             audit.info("login: %r (%s) from %s", user.username, user.role.value, ip)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(request.args.get("next"), user))
         audit.warning("login failed: username %r from %s: %s", username_key(username), ip, reason)
         record_failure(username, ip)
         flash(_("Tên đăng nhập hoặc mật khẩu không đúng."), "error")

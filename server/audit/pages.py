@@ -12,7 +12,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
@@ -27,6 +27,7 @@ from server.accounts.web import staff_page
 from server.audit.models import AuditEvent
 from server.extensions import db
 from server.geography.models import Commune
+from server.web_forms import filter_date
 
 bp = Blueprint("audit", __name__)
 
@@ -46,6 +47,8 @@ ACTION_LABELS = {
     "b1_table.upload": _l("Tải lên bảng điểm B1"),
     "b1_table.assign": _l("Chọn bảng điểm B1 cho xã"),
     "user.create": _l("Tạo tài khoản"),
+    "user.update": _l("Sửa tài khoản"),
+    "user.active": _l("Khoá / mở lại tài khoản"),
     "user.password": _l("Đổi mật khẩu"),
     "device_token.issue": _l("Cấp mã thiết bị"),
     "device_token.revoke": _l("Thu hồi mã thiết bị"),
@@ -78,13 +81,6 @@ CSV_COLUMNS = (
 )
 
 
-def _date(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-
-
 def _filters() -> dict:
     args = request.args
     return {
@@ -93,8 +89,8 @@ def _filters() -> dict:
         "commune": args.get("commune", "").strip(),
         "target_type": args.get("target_type", "").strip(),
         "target_id": args.get("target_id", "").strip(),
-        "date_from": _date(args.get("date_from")),
-        "date_to": _date(args.get("date_to")),
+        "date_from": filter_date(args.get("date_from")),
+        "date_to": filter_date(args.get("date_to")),
     }
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from server.accounts.models import Role
 from server.accounts.web import staff_page
-from server.db import write_transaction
 from server.decisions.models import Refusal
 from server.decisions.services import (
     days_left,
@@ -25,14 +24,14 @@ from server.decisions.services import (
 from server.documents.pdf import html_to_pdf
 from server.errors import AppError
 from server.extensions import db
-from server.i18n import localized
 from server.meetings.exports import STATUS_VI
 from server.meetings.models import HouseholdCase
 from server.meetings.services import round_for
 from server.publication.services import case_of
-from server.review.pages import CATEGORY_LABELS
 from server.scoring.engine import CATEGORY_VI, Category
+from server.scoring.labels import CATEGORY_LABELS
 from server.scoring.models import HouseholdScore
+from server.web_forms import form_date, run_and_flash
 
 bp = Blueprint("decisions", __name__, url_prefix="/xa/ra-soat")
 STAFF = (Role.OFFICER, Role.ADMIN)
@@ -51,13 +50,6 @@ def _round(round_id: int):
         return round_for(current_user, round_id)
     except AppError:
         abort(404)
-
-
-def _date(raw: str | None) -> date:
-    try:
-        return date.fromisoformat(raw or "")
-    except ValueError:
-        raise AppError("date.invalid", 400, "Ngày không hợp lệ.", "Invalid date.") from None
 
 
 @bp.get("/<int:round_id>/quyet-dinh")
@@ -88,21 +80,26 @@ def index(round_id: int):
 @staff_page(*STAFF)
 def sign(round_id: int):
     form = request.form
-    try:
-        with write_transaction(db.session):
-            sign_decision(
-                current_user,
-                _round(round_id),
-                form.get("number", ""),
-                _date(form.get("signed_on")),
-                form.get("signer_name", ""),
-                form.get("signer_title", ""),
-            )
-    except AppError as error:
-        flash(localized(error.message_vi, error.message_en), "error")
-    else:
-        flash(_("Đã ghi quyết định công nhận."), "info")
+    run_and_flash(
+        lambda: sign_decision(
+            current_user,
+            _round(round_id),
+            form.get("number", ""),
+            _signed_date(form.get("signed_on")),
+            form.get("signer_name", ""),
+            form.get("signer_title", ""),
+        ),
+        _("Đã ghi quyết định công nhận."),
+    )
     return redirect(url_for(".index", round_id=round_id))
+
+
+def _signed_date(raw: str | None) -> date:
+    """A required date: blank is as invalid as a malformed one."""
+    found = form_date(raw)
+    if found is None:
+        raise AppError("date.invalid", 400, "Ngày không hợp lệ.", "Invalid date.")
+    return found
 
 
 def _decided_lists(review) -> dict[str, list[HouseholdCase]]:
@@ -183,27 +180,23 @@ def certificates_pdf(round_id: int, certificate_id: int | None = None):
 @staff_page(*STAFF)
 def create_refusal(round_id: int):
     form = request.form
-    try:
-        with write_transaction(db.session):
-            review = _round(round_id)
-            try:
-                case_id = int(form.get("case_id", ""))
-            except ValueError:
-                raise AppError("case.not_found", 400, "Chọn hộ.", "Pick a household.") from None
-            refuse(
-                current_user,
-                review,
-                case_of(review, case_id),
-                form.get("reason", ""),
-                _date(form.get("answered_on")),
-                form.get("signer_name", ""),
-            )
-    except AppError as error:
-        if error.status == 404:
-            abort(404)
-        flash(localized(error.message_vi, error.message_en), "error")
-    else:
-        flash(_("Đã ghi văn bản trả lời."), "info")
+
+    def apply():
+        review = _round(round_id)
+        try:
+            case_id = int(form.get("case_id", ""))
+        except ValueError:
+            raise AppError("case.not_found", 400, "Chọn hộ.", "Pick a household.") from None
+        refuse(
+            current_user,
+            review,
+            case_of(review, case_id),
+            form.get("reason", ""),
+            _signed_date(form.get("answered_on")),
+            form.get("signer_name", ""),
+        )
+
+    run_and_flash(apply, _("Đã ghi văn bản trả lời."))
     return redirect(url_for(".index", round_id=round_id))
 
 

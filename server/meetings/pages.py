@@ -11,15 +11,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from server.accounts.models import Role
+from server.accounts.models import STAFF_ROLES, VIEWER_ROLES
 from server.accounts.web import staff_page
 from server.db import write_transaction
 from server.documents.pdf import html_to_pdf
 from server.errors import AppError
 from server.extensions import db
 from server.geography.models import Commune
-from server.i18n import localized
+from server.i18n import current_language, localized
 from server.meetings.exports import LIST_TITLES_VI, STATUS_VI, list_rows, lists_xlsx
+from server.meetings.requests import requests_for
 from server.meetings.services import (
     LIST_ORDER,
     MeetingInput,
@@ -33,12 +34,15 @@ from server.meetings.services import (
     stage_counts,
     village_lists,
     village_of,
+    villages_of,
 )
 from server.scoring.engine import CATEGORY_VI, Category
 from server.submissions.scope import commune_scope
+from server.web_forms import form_date
 
 bp = Blueprint("meetings", __name__, url_prefix="/xa/ra-soat")
-STAFF = (Role.OFFICER, Role.ADMIN)
+STAFF = STAFF_ROLES
+VIEWERS = VIEWER_ROLES  # village heads look at their villages' lists and minutes
 
 STAGE_LABELS = {
     "listed": _l("Chờ họp dân"),
@@ -70,7 +74,7 @@ def _fail(error: AppError):
 
 
 @bp.get("")
-@staff_page(*STAFF)
+@staff_page(*VIEWERS)
 def index():
     communes = db.session.scalars(
         select(Commune).where(commune_scope(current_user)).order_by(Commune.code)
@@ -100,7 +104,14 @@ def create():
         return redirect(url_for(".index"))
     try:
         with write_transaction(db.session):
-            new = open_round(current_user, commune, year, form.get("kind", ""), month or None)
+            new = open_round(
+                current_user,
+                commune,
+                year,
+                form.get("kind", ""),
+                month or None,
+                form_date(form.get("started_on")),
+            )
             new_id = new.id
     except AppError as error:
         _fail(error)
@@ -109,7 +120,7 @@ def create():
 
 
 @bp.get("/<int:round_id>")
-@staff_page(*STAFF)
+@staff_page(*VIEWERS)
 def round_page(round_id: int):
     try:
         review = round_for(current_user, round_id)
@@ -119,6 +130,9 @@ def round_page(round_id: int):
         "meetings/round.html",
         review=review,
         counts=stage_counts(review),
+        villages=villages_of(review, current_user),
+        requests=requests_for(review, current_user, current_language()),
+        today=date.today(),
         stages=STAGE_LABELS,
         kinds=KIND_LABELS,
     )
@@ -150,7 +164,7 @@ def compile_page(round_id: int):
 def _village_context(round_id: int, village_code: str):
     try:
         review = round_for(current_user, round_id)
-        village = village_of(review, village_code)
+        village = village_of(review, village_code, current_user)
     except AppError:
         abort(404)
     lists = village_lists(review, village)
@@ -159,7 +173,7 @@ def _village_context(round_id: int, village_code: str):
 
 
 @bp.get("/<int:round_id>/thon/<village_code>")
-@staff_page(*STAFF)
+@staff_page(*VIEWERS)
 def village_page(round_id: int, village_code: str):
     review, village, lists, rows = _village_context(round_id, village_code)
     return render_template(
@@ -177,7 +191,7 @@ def village_page(round_id: int, village_code: str):
 
 
 @bp.get("/<int:round_id>/thon/<village_code>/danh-sach.pdf")
-@staff_page(*STAFF)
+@staff_page(*VIEWERS)
 def village_pdf(round_id: int, village_code: str):
     review, village, lists, rows = _village_context(round_id, village_code)
     html = render_template(
@@ -194,7 +208,7 @@ def village_pdf(round_id: int, village_code: str):
 
 
 @bp.get("/<int:round_id>/thon/<village_code>/danh-sach.xlsx")
-@staff_page(*STAFF)
+@staff_page(*VIEWERS)
 def village_xlsx(round_id: int, village_code: str):
     review, village, lists, _rows = _village_context(round_id, village_code)
     return _download(
@@ -248,7 +262,7 @@ def meeting_create(round_id: int, village_code: str):
     try:
         with write_transaction(db.session):
             review = round_for(current_user, round_id)
-            village = village_of(review, village_code)
+            village = village_of(review, village_code, current_user)
             meeting = record_meeting(current_user, review, village, _meeting_input(request.form))
             failed = sum(1 for v in meeting.votes if not v.passed)
             passed = len(meeting.votes) - failed
@@ -268,11 +282,11 @@ def meeting_create(round_id: int, village_code: str):
 
 
 @bp.get("/<int:round_id>/hop-dan/<int:meeting_id>/bien-ban.pdf")
-@staff_page(*STAFF)
+@staff_page(*VIEWERS)
 def minutes_pdf(round_id: int, meeting_id: int):
     try:
         review = round_for(current_user, round_id)
-        meeting = meeting_for(review, meeting_id)
+        meeting = meeting_for(review, meeting_id, current_user)
     except AppError:
         abort(404)
     html = render_template(

@@ -25,7 +25,7 @@ from server.scoring.mapping import mappings
 from server.scoring.models import HouseholdScore
 from server.scoring.transitions import transition
 from server.submissions.models import Submission
-from server.submissions.scope import commune_scope
+from server.submissions.scope import commune_scope, village_scope
 
 KINDS = ("dinh_ky", "thuong_xuyen")
 MONTHLY_DEADLINE_DAYS = 15  # QĐ 24/2021 Điều 5 (regulations.md §4.3)
@@ -71,6 +71,13 @@ def rounds_for(actor: User) -> list[ReviewRound]:
             .order_by(ReviewRound.year.desc(), ReviewRound.month.desc(), ReviewRound.id.desc())
         )
     )
+
+
+def _default_start(year: int, month: int | None) -> date:
+    """An annual review starts on 1 September; a monthly one on the 15th of its month (Decision
+    24/2021 art. 5, ``regulations.md`` §4.3: the 15-day deadline runs from there).  An officer
+    may give another day of the month (:func:`open_round`'s ``started_on``)."""
+    return date(year, month, 15) if month else date(year, 9, 1)
 
 
 def round_for(actor: User, round_id: int) -> ReviewRound:
@@ -131,7 +138,14 @@ def open_round(
             {"id": exists},
         )
     if started_on is None:
-        started_on = date(year, month, 15) if month else date(year, 9, 1)
+        started_on = _default_start(year, month)
+    elif month and (started_on.year, started_on.month) != (year, month):
+        raise AppError(
+            "round.invalid",
+            400,
+            "Ngày bắt đầu phải nằm trong tháng của đợt rà soát.",
+            "The start date must be in the round's month.",
+        )
     new = ReviewRound(
         commune_id=commune.id,
         year=year,
@@ -328,13 +342,26 @@ def village_lists(review: ReviewRound, village: Village) -> VillageLists:
     return out
 
 
-def village_of(review: ReviewRound, code: str) -> Village:
-    village = db.session.scalar(
-        select(Village).where(Village.commune_id == review.commune_id, Village.code == code)
-    )
+def village_of(review: ReviewRound, code: str, actor: User | None = None) -> Village:
+    """The round's village with this code (and within the actor's villages, when given)."""
+    query = select(Village).where(Village.commune_id == review.commune_id, Village.code == code)
+    if actor is not None:
+        query = query.where(village_scope(actor))
+    village = db.session.scalar(query)
     if village is None:
         raise AppError("village.not_found", 404, "Không tìm thấy thôn.", "Village not found.")
     return village
+
+
+def villages_of(review: ReviewRound, actor: User) -> list[Village]:
+    """The round's villages the actor may see, by code."""
+    return list(
+        db.session.scalars(
+            select(Village)
+            .where(Village.commune_id == review.commune_id, village_scope(actor))
+            .order_by(Village.code)
+        )
+    )
 
 
 def stage_counts(review: ReviewRound) -> dict[int, dict[str, int]]:
@@ -478,12 +505,16 @@ def meetings_of(review: ReviewRound, village: Village) -> list[VillageMeeting]:
     )
 
 
-def meeting_for(review: ReviewRound, meeting_id: int) -> VillageMeeting:
-    meeting = db.session.scalar(
-        select(VillageMeeting).where(
-            VillageMeeting.id == meeting_id, VillageMeeting.round_id == review.id
-        )
+def meeting_for(review: ReviewRound, meeting_id: int, actor: User | None = None) -> VillageMeeting:
+    """The round's meeting (and of one of the actor's villages, when given)."""
+    query = select(VillageMeeting).where(
+        VillageMeeting.id == meeting_id, VillageMeeting.round_id == review.id
     )
+    if actor is not None:
+        query = query.join(Village, Village.id == VillageMeeting.village_id).where(
+            village_scope(actor)
+        )
+    meeting = db.session.scalar(query)
     if meeting is None:
         raise AppError("meeting.not_found", 404, "Không tìm thấy cuộc họp.", "Meeting not found.")
     return meeting

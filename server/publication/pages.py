@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from server.accounts.models import Role
 from server.accounts.web import staff_page
-from server.db import write_transaction
 from server.documents.pdf import html_to_pdf
 from server.errors import AppError
 from server.extensions import db
-from server.i18n import localized
 from server.meetings.models import HouseholdCase
 from server.meetings.services import round_for
 from server.publication.services import (
@@ -28,8 +25,9 @@ from server.publication.services import (
     postings_of,
     record_recheck,
 )
-from server.review.pages import CATEGORY_LABELS
 from server.scoring.engine import CATEGORY_VI, Category
+from server.scoring.labels import CATEGORY_LABELS
+from server.web_forms import form_date, run_and_flash
 
 bp = Blueprint("publication", __name__, url_prefix="/xa/ra-soat")
 STAFF = (Role.OFFICER, Role.ADMIN)
@@ -42,23 +40,8 @@ def _round(round_id: int):
         abort(404)
 
 
-def _date(raw: str | None, default: date | None = None) -> date | None:
-    try:
-        return date.fromisoformat(raw) if raw else default
-    except ValueError:
-        raise AppError("date.invalid", 400, "Ngày không hợp lệ.", "Invalid date.") from None
-
-
 def _run(round_id: int, apply) -> Response:
-    try:
-        with write_transaction(db.session):
-            apply(_round(round_id))
-    except AppError as error:
-        if error.status == 404:
-            abort(404)
-        flash(localized(error.message_vi, error.message_en), "error")
-    else:
-        flash(_("Đã lưu."), "info")
+    run_and_flash(lambda: apply(_round(round_id)))
     return redirect(url_for(".index", round_id=round_id))
 
 
@@ -93,8 +76,8 @@ def create_posting(round_id: int):
             current_user,
             review,
             form.get("places", ""),
-            _date(form.get("starts_on"), date.today()),
-            _date(form.get("ends_on")),
+            form_date(form.get("starts_on"), date.today()),
+            form_date(form.get("ends_on")),
         ),
     )
 
@@ -135,7 +118,7 @@ def create_complaint(round_id: int):
             current_user,
             review,
             case_of(review, case_id),
-            _date(form.get("received_on"), date.today()),
+            form_date(form.get("received_on"), date.today()),
             form.get("complainant", ""),
             form.get("content", ""),
         )
@@ -153,7 +136,7 @@ def recheck(round_id: int, complaint_id: int):
             current_user,
             review,
             complaint_of(review, complaint_id),
-            _date(form.get("rechecked_on"), date.today()),
+            form_date(form.get("rechecked_on"), date.today()),
             form.get("rechecked_by", ""),
             form.get("result", ""),
             form.get("outcome", ""),

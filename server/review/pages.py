@@ -4,16 +4,15 @@ province — in every query (:func:`server.submissions.scope.in_scope`)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
-from server.accounts.models import Role, User
+from server.accounts.models import STAFF_ROLES, VIEWER_ROLES, User
 from server.accounts.web import staff_page
 from server.blobs import blob_store
 from server.db import write_transaction
@@ -34,33 +33,18 @@ from server.review.services import (
     set_state,
     submission_for,
 )
-from server.scoring.engine import Category
+from server.scoring.labels import CATEGORY_LABELS
 from server.scoring.models import HouseholdScore
 from server.submissions.models import Submission, SubmissionVersion
-from server.submissions.scope import commune_scope, in_scope
+from server.submissions.scope import commune_scope, in_scope, village_scope
+from server.web_forms import filter_date, run_and_flash
 
 bp = Blueprint("review", __name__, url_prefix="/xa/phieu")
 
-# Household categories for the pages (the engine's CATEGORY_VI, translatable).
-CATEGORY_LABELS = {
-    Category.POOR.value: _l("Hộ nghèo"),
-    Category.NEAR_POOR.value: _l("Hộ cận nghèo"),
-    Category.AVERAGE.value: _l("Hộ có mức sống trung bình"),
-    Category.NEITHER.value: _l("Không nghèo, không cận nghèo"),
-    Category.SCREENED_OUT.value: _l("Dừng ở Phiếu A"),
-    Category.NOT_ASSESSED.value: _l("Chưa đánh giá được"),
-    Category.UNDETERMINED.value: _l("Chưa xác định được"),
-}
-
 PAGE_SIZE = 50
-STAFF = (Role.OFFICER, Role.ADMIN)
-
-
-def _date(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
+# Village heads see their villages' submissions; only officers and administrators act on them.
+STAFF = STAFF_ROLES
+VIEWERS = VIEWER_ROLES
 
 
 def _filters() -> dict:
@@ -72,8 +56,8 @@ def _filters() -> dict:
         "state": args.get("state", "").strip(),
         "category": args.get("category", "").strip(),
         "reviewer": args.get("reviewer", "").strip(),
-        "date_from": _date(args.get("date_from")),
-        "date_to": _date(args.get("date_to")),
+        "date_from": filter_date(args.get("date_from")),
+        "date_to": filter_date(args.get("date_to")),
     }
 
 
@@ -116,7 +100,7 @@ def _query(actor: User, filters: dict):
 
 
 @bp.get("")
-@staff_page(*STAFF)
+@staff_page(*VIEWERS)
 def index():
     filters = _filters()
     try:
@@ -140,10 +124,7 @@ def index():
         select(Commune).where(commune_scope(current_user)).order_by(Commune.code)
     ).all()
     villages = db.session.scalars(
-        select(Village)
-        .join(Commune, Commune.id == Village.commune_id)
-        .where(commune_scope(current_user))
-        .order_by(Village.code)
+        select(Village).where(village_scope(current_user)).order_by(Village.code)
     ).all()
     forms = db.session.scalars(select(Form).order_by(Form.xml_form_id)).all()
     args = {k: v for k, v in request.args.items() if k != "page"}
@@ -174,6 +155,8 @@ def bulk():
                 current_user, ids, request.form.get("state", ""), request.form.get("comment")
             )
     except (AppError, ValueError) as error:
+        if isinstance(error, AppError) and error.status == 404:
+            abort(404)  # a submission outside the user's scope: as if it did not exist
         flash(
             localized(error.message_vi, error.message_en)
             if isinstance(error, AppError)
@@ -214,7 +197,7 @@ def _geopoints(version: SubmissionVersion) -> list[dict]:
 
 
 @bp.get("/<int:submission_id>")
-@staff_page(*STAFF)
+@staff_page(*VIEWERS)
 def detail(submission_id: int):
     submission = submission_for(current_user, submission_id)
     version = submission.current_version
@@ -265,7 +248,7 @@ def _history(submission: Submission) -> list[dict]:
 
 
 @bp.get("/<int:submission_id>/tep/<path:name>")
-@staff_page(*STAFF)
+@staff_page(*VIEWERS)
 def attachment(submission_id: int, name: str):
     submission = submission_for(current_user, submission_id)
     found = next(
@@ -283,16 +266,7 @@ def attachment(submission_id: int, name: str):
 
 
 def _action(submission_id: int, apply) -> object:
-    try:
-        with write_transaction(db.session):
-            submission = submission_for(current_user, submission_id)
-            apply(submission)
-    except AppError as error:
-        if error.status == 404:
-            abort(404)
-        flash(localized(error.message_vi, error.message_en), "error")
-    else:
-        flash(_("Đã lưu."), "info")
+    run_and_flash(lambda: apply(submission_for(current_user, submission_id)))
     return redirect(url_for(".detail", submission_id=submission_id))
 
 

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
 
 from sqlalchemy import select
 
+from server.accounts.models import Role
+from server.accounts.services import create_user
+from server.db import write_transaction
 from server.extensions import db
+from server.geography.models import Commune
 from server.households.models import HouseholdStatus
 from server.meetings.models import HouseholdCase
 from tests.collect_client import CollectClient, FlaskTransport
@@ -24,16 +29,57 @@ HOUSEHOLDS = {
 }
 
 
+def add_village_heads(app, heads: dict[str, str], commune: str = "X1") -> None:
+    """Village-head accounts (password matkhau-123): username → the village code they head."""
+    with app.app_context(), write_transaction(db.session):
+        found = db.session.scalar(select(Commune).where(Commune.code == commune))
+        by_code = {v.code: v for v in found.villages}
+        for username, code in heads.items():
+            create_user(
+                username=username,
+                display_name=f"Trưởng thôn {code}",
+                role=Role.VILLAGE_HEAD,
+                password="matkhau-123",
+                commune=found,
+                villages=[by_code[code]],
+            )
+
+
+def open_monthly_round(officer, started_on: date | None = None) -> str:
+    """Open this month's in-year round for X1 through the page, starting ``started_on`` (default
+    today, so that what was sent just now belongs to it); its URL."""
+    today = date.today()
+    reply = post_form(
+        officer,
+        "/xa/ra-soat",
+        {
+            "commune": "X1",
+            "year": str(today.year),
+            "kind": "thuong_xuyen",
+            "month": str(today.month),
+            "started_on": (started_on or today).isoformat(),
+        },
+    )
+    assert reply.status_code == 302, reply.status_code
+    return reply.headers["Location"]
+
+
 def csrf(page: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
-def login(app, username):
+def try_login(app, username: str, password: str = "matkhau-123"):
+    """One login attempt on the login page from a new browser: (browser, reply)."""
     browser = app.test_client()
     token = csrf(browser.get("/login").get_data(as_text=True))
     reply = browser.post(
-        "/login", data={"username": username, "password": "matkhau-123", "csrf_token": token}
+        "/login", data={"username": username, "password": password, "csrf_token": token}
     )
+    return browser, reply
+
+
+def login(app, username):
+    browser, reply = try_login(app, username)
     assert reply.status_code == 302
     return browser
 

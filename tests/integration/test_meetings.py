@@ -210,6 +210,26 @@ def test_monthly_round_has_the_15_day_deadline(app, village):
         assert (monthly.started_on, monthly.deadline) == (date(2026, 10, 15), date(2026, 10, 30))
     page = officer.get(reply.headers["Location"]).get_data(as_text=True)
     assert "30/10/2026" in page
+    # The officer may give the start day (when the household's request arrived), in the month.
+    reply = post_form(
+        officer,
+        "/xa/ra-soat",
+        {"commune": "X1", "year": "2026", "kind": "thuong_xuyen", "month": "11"}
+        | {"started_on": "2026-11-20"},
+    )
+    with app.app_context():
+        november = db.session.scalar(select(ReviewRound).where(ReviewRound.month == 11))
+        assert (november.started_on, november.deadline) == (date(2026, 11, 20), date(2026, 12, 5))
+    post_form(
+        officer,
+        "/xa/ra-soat",
+        {"commune": "X1", "year": "2026", "kind": "thuong_xuyen", "month": "9"}
+        | {"started_on": "2026-11-02"},
+    )
+    page = officer.get("/xa/ra-soat").get_data(as_text=True)
+    assert "Ngày bắt đầu phải nằm trong tháng của đợt rà soát." in page
+    with app.app_context():
+        assert db.session.scalar(select(ReviewRound).where(ReviewRound.month == 9)) is None
     # The same round twice is refused.
     post_form(
         officer,

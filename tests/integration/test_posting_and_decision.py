@@ -16,7 +16,14 @@ from server.decisions.models import Certificate, Decision, Refusal
 from server.extensions import db
 from server.households.models import Household, HouseholdYearStatus
 from server.publication.models import Complaint, Posting
-from tests.integration.procedure import HOUSEHOLDS, case_rows, login, meeting_form, post_form
+from tests.integration.procedure import (
+    HOUSEHOLDS,
+    case_rows,
+    login,
+    meeting_form,
+    open_monthly_round,
+    post_form,
+)
 
 
 def _text(pdf: bytes) -> str:
@@ -189,18 +196,10 @@ def test_posting_complaint_recheck_decision_and_certificates(app, village):
 
 def test_monthly_review_refusal_in_writing_and_deadline(app, village):
     officer = village["officer"]
+    # Started today (the default, the 15th, may be later this month): the households'
+    # questionnaires, sent just now, are the month's requests.
     today = date.today()
-    reply = post_form(
-        officer,
-        "/xa/ra-soat",
-        {
-            "commune": "X1",
-            "year": str(today.year),
-            "kind": "thuong_xuyen",
-            "month": str(today.month),
-        },
-    )
-    monthly = reply.headers["Location"]
+    monthly = open_monthly_round(officer)
     post_form(officer, f"{monthly}/lap-danh-sach", {})
     page = _flash(officer, f"{monthly}/quyet-dinh")
     assert "Hạn:" in page and ("còn" in page or "quá hạn" in page)

@@ -109,6 +109,7 @@ def test_demo_script_prints_credentials_and_serves_collect(tmp_path):
         assert printed["officer username"] == "canbo.demo"
         assert printed["admin username"] == "admin.demo"
         assert len(printed["officer password"]) >= 8 and len(printed["admin password"]) >= 8
+        assert printed["village head username"] == "truongthon.demo"
         # The realistic commune: a few hundred households, most with a scored questionnaire.
         households = int(re.search(r"(\d+) households$", printed["demo commune"]).group(1))
         assert 300 <= households <= 400
@@ -154,6 +155,14 @@ def test_demo_script_prints_credentials_and_serves_collect(tmp_path):
         # Every Phiếu B has its result (a full first page of 50), each labelled.
         assert _total(pages["?form=phieu_b_2022"]) == scored - _stopped_at_phieu_a(printed)
         assert len(_categories(pages["?form=phieu_b_2022"])) == 50
+        # The village head sees their village's questionnaires only, without any action.
+        head = _officer_reviews(
+            base, printed["village head username"], printed["village head password"]
+        )
+        village = printed["village head village"].split()[0]
+        assert 0 < _total(head[""]) < received
+        assert set(re.findall(r"<td>DEMO01-(T\d+)-\d{4}</td>", head[""])) == {village}
+        assert "Với các phiếu đã chọn" not in head[""]
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(30)

@@ -1,0 +1,55 @@
+"""What the staff pages share when they take a form: reading the dates typed into it, and running
+the change it asks for in one write transaction with the outcome flashed to the user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from flask import abort, flash
+from flask_babel import gettext as _
+
+from server.db import write_transaction
+from server.errors import AppError
+from server.extensions import db
+from server.i18n import localized
+
+
+def form_date(raw: str | None, default: date | None = None) -> date | None:
+    """A date typed in a form (``YYYY-MM-DD``); ``default`` when left blank.
+
+    :raises AppError: ``date.invalid`` (400) for anything else.
+    """
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise AppError("date.invalid", 400, "Ngày không hợp lệ.", "Invalid date.") from None
+
+
+def filter_date(raw: str | None) -> date | None:
+    """A date in a list filter: a blank or malformed value filters nothing."""
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def run_and_flash(apply: Callable[[], object], done: str | None = None) -> bool:
+    """Run ``apply`` in a write transaction; flash ``done`` (default "Đã lưu.") or the error.
+
+    A 404 from the service (something outside the user's scope) becomes the 404 page; any other
+    :class:`AppError` is shown in the user's language and nothing is stored.  Returns whether the
+    change was made.
+    """
+    try:
+        with write_transaction(db.session):
+            apply()
+    except AppError as error:
+        if error.status == 404:
+            abort(404)
+        flash(localized(error.message_vi, error.message_en), "error")
+        return False
+    flash(done or _("Đã lưu."), "info")
+    return True

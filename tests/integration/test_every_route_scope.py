@@ -1,0 +1,230 @@
+"""Every staff page route, taken from the application's URL map (so a route added later is
+covered, or this test fails on its unknown parameter): with a commune carried through the whole
+procedure — submissions, meeting, posting, complaint and re-check, decision and certificates, a
+monthly round with a refusal, an export — its own officer opens every page (proving the ids are
+real), while an officer and a village head of another commune get 404 or 403 on every route,
+GET and POST, and change nothing."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from flask import url_for
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from server.audit.models import AuditEvent
+from server.decisions.models import Certificate, Refusal
+from server.exports import runner
+from server.extensions import db
+from server.meetings.models import HouseholdCase, ReviewRound, VillageMeeting
+from server.publication.models import Complaint, Posting
+from server.submissions.models import Submission
+from tests.integration.procedure import (
+    HOUSEHOLDS,
+    add_village_heads,
+    case_rows,
+    login,
+    meeting_form,
+    open_monthly_round,
+    post_form,
+)
+
+# Pages over one commune's data, and pages only province administrators may open.
+COMMUNE_PAGES = ("review", "meetings", "publication", "decisions", "exports", "reports")
+ADMIN_PAGES = ("audit", "forms_admin", "b1_admin", "user_admin")
+
+
+def _walk_the_procedure(app, village) -> dict[str, object]:
+    """The commune through every step; the ids of what each step made."""
+    officer, base = village["officer"], f"/xa/ra-soat/{village['round']}"
+    voted = [c for c, case in case_rows(app).items() if case.list_type != "khong_thuoc_dien"]
+    data = meeting_form(30, dict.fromkeys(voted, 30), app)
+    assert post_form(officer, f"{village['url']}/hop-dan", data).status_code == 302
+    post_form(officer, f"{base}/niem-yet", {"places": "Trụ sở UBND xã", "starts_on": "2026-11-24"})
+    target = case_rows(app)["X1-T01-0101"]
+    post_form(
+        officer,
+        f"{base}/khieu-nai",
+        {"case_id": target.id, "received_on": "2026-11-25", "complainant": "A", "content": "B"},
+    )
+    with app.app_context():
+        complaint_id = db.session.scalar(select(Complaint.id))
+    post_form(
+        officer,
+        f"{base}/khieu-nai/{complaint_id}/phuc-tra",
+        {
+            "rechecked_on": "2026-11-26",
+            "rechecked_by": "Ban Chỉ đạo xã",
+            "result": "Đúng như rà soát",
+            "outcome": "giu_nguyen",
+        },
+    )
+    post_form(
+        officer,
+        f"{base}/quyet-dinh",
+        {"number": "125/QĐ-UBND", "signed_on": "2026-12-02", "signer_name": "Hồ Văn Nam"},
+    )
+    monthly = open_monthly_round(officer)
+    post_form(officer, f"{monthly}/lap-danh-sach", {})
+    monthly_id = int(monthly.rsplit("/", 1)[-1])
+    with app.app_context():
+        case_id = db.session.scalar(
+            select(HouseholdCase.id).where(HouseholdCase.round_id == monthly_id)
+        )
+    post_form(
+        officer,
+        f"{monthly}/tu-choi",
+        {"case_id": case_id, "reason": "Không thiếu hụt", "answered_on": "2026-12-04"}
+        | {"signer_name": "Hồ Văn Nam"},
+    )
+    reply = post_form(officer, "/xuat", {"round_id": str(village["round"]), "format": "xlsx"})
+    job_id = int(re.fullmatch(r".*/xuat/(\d+)", reply.headers["Location"]).group(1))
+    assert runner.join_threads(120)
+    with app.app_context():
+        attachment = next(
+            (
+                (a.name, s.id)
+                for s in db.session.scalars(select(Submission).order_by(Submission.id))
+                for a in s.current_version.attachments
+                if a.blob_sha256
+            ),
+            None,
+        )
+        ids = {
+            "round_id": village["round"],
+            "monthly_round_id": monthly_id,
+            "village_code": "T01",
+            "meeting_id": db.session.scalar(select(VillageMeeting.id)),
+            "number": db.session.scalar(select(func.max(Posting.number))),
+            "complaint_id": complaint_id,
+            "certificate_id": db.session.scalar(select(Certificate.id)),
+            "refusal_id": db.session.scalar(select(Refusal.id)),
+            "job_id": job_id,
+            "submission_id": attachment[1] if attachment else None,
+            "name": attachment[0] if attachment else None,
+        }
+    assert None not in ids.values(), ids  # every step really happened
+    return ids
+
+
+def _text_of(reply) -> str:
+    """What a person would read in the response: page text, or a workbook's cells."""
+    if reply.mimetype.endswith("spreadsheetml.sheet"):
+        book = load_workbook(io.BytesIO(reply.data), read_only=True)
+        return " ".join(
+            str(value)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for value in row
+            if value is not None
+        )
+    assert reply.mimetype in ("text/html", "text/csv"), reply.mimetype
+    return reply.get_data(as_text=True)
+
+
+def _snapshot(app) -> tuple:
+    with app.app_context():
+        counts = [
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (AuditEvent, ReviewRound, VillageMeeting, Posting, Complaint, Refusal)
+        ]
+        return (
+            *counts,
+            tuple(db.session.scalars(select(Submission.review_state).order_by(Submission.id))),
+            tuple(db.session.scalars(select(HouseholdCase.stage).order_by(HouseholdCase.id))),
+        )
+
+
+# Values for admin-only routes' parameters: refused by role before anything is looked up.
+ADMIN_VALUES = {
+    "form_id": "phieu_b_2022",
+    "version": "1",
+    "code": "demo_2022_2025_rural",
+    "user_id": 1,
+    "token_id": 1,
+}
+
+
+def _routes(app, ids) -> list[tuple[str, str, str]]:
+    """(blueprint, method, url) of every staff page route, its parameters filled in."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        blueprint = rule.endpoint.split(".", 1)[0]
+        if blueprint not in COMMUNE_PAGES + ADMIN_PAGES:
+            continue
+        values = ids | (ADMIN_VALUES if blueprint in ADMIN_PAGES else {})
+        if "refusal_id" in rule.arguments:  # refusals belong to the monthly round
+            values = values | {"round_id": ids["monthly_round_id"]}
+        unknown = set(rule.arguments) - set(values)
+        assert not unknown, f"{rule.rule}: give this test a value for {unknown}"
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **{k: values[k] for k in rule.arguments})
+        found.extend(
+            (blueprint, method, url) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+        )
+    return found
+
+
+@pytest.fixture
+def walked(app, village):
+    ids = _walk_the_procedure(app, village)
+    add_village_heads(app, {"truongthon-x2": "T01"}, commune="X2")
+    with app.app_context():
+        submissions = [str(i) for i in db.session.scalars(select(Submission.id))]
+    # What a stranger posts: this commune's objects wherever a form names one.
+    form = {
+        "ids": submissions,
+        "state": "approved",
+        "comment": "x",
+        "round_id": str(village["round"]),
+        "format": "xlsx",
+        "commune": "X1",
+        "year": "2027",
+        "kind": "dinh_ky",
+    }
+    return {"ids": ids, "routes": _routes(app, ids), "form": form, **village}
+
+
+def test_the_communes_own_officer_opens_every_page(app, walked):
+    officer = walked["officer"]
+    gets = [(bp, url) for bp, method, url in walked["routes"] if method == "GET"]
+    assert len(gets) >= 20
+    for blueprint, url in gets:
+        status = officer.get(url).status_code
+        assert status == (403 if blueprint in ADMIN_PAGES else 200), url
+
+
+@pytest.mark.parametrize("stranger", ["canbo2", "truongthon-x2"])
+def test_another_communes_staff_reach_nothing_on_any_route(app, walked, stranger):
+    browser = login(app, stranger)
+    before = _snapshot(app)
+    own_data = [head for head, _status in HOUSEHOLDS.values()] + ["X1-T01-"]
+    checked = 0
+    for blueprint, method, url in walked["routes"]:
+        has_ids = any(ch.isdigit() for ch in url.split("?")[0])
+        if method == "GET":
+            reply = browser.get(url)
+            if reply.status_code == 200:
+                # Only a list or report of the stranger's own commune may open.
+                assert blueprint in COMMUNE_PAGES and not has_ids, url
+                page = _text_of(reply)
+                leaked = [text for text in own_data if text in page]
+                assert not leaked, (url, leaked)
+            else:
+                assert reply.status_code in (403, 404), (url, reply.status_code)
+        else:
+            reply = post_form(browser, url, walked["form"])
+            assert reply.status_code in (403, 404), (method, url, reply.status_code)
+        checked += 1
+    assert checked == len(walked["routes"]) >= 30
+    assert _snapshot(app) == before
+    # Asking for the commune by its code is refused too.
+    for url in ("/bao-cao?commune=X1", "/bao-cao.xlsx?commune=X1", "/xa/phieu?commune=X1"):
+        reply = browser.get(url)
+        if reply.status_code == 200:
+            assert not [t for t in own_data if t in _text_of(reply)], url
+        else:
+            assert reply.status_code in (403, 404), url
