@@ -15,7 +15,7 @@ from server.accounts.models import Role
 from server.accounts.services import create_user
 from server.db import write_transaction
 from server.extensions import db
-from server.geography.models import Commune
+from server.geography.models import AreaType, Commune, Province, Village
 from server.households.models import HouseholdStatus
 from server.meetings.models import HouseholdCase
 from tests.collect_client import CollectClient, FlaskTransport
@@ -43,6 +43,31 @@ def add_village_heads(app, heads: dict[str, str], commune: str = "X1") -> None:
                 commune=found,
                 villages=[by_code[code]],
             )
+
+
+def add_other_province(app, commune_name: str = "Xã Khác", **villages: str) -> None:
+    """A second province P2 with one commune Y1 (villages: code → name) and its administrator
+    admin2 (password matkhau-123); call inside nothing (it commits)."""
+    with app.app_context(), write_transaction(db.session):
+        province = Province(code="P2", name="Tỉnh Khác")
+        commune = Commune(
+            province=province,
+            code="Y1",
+            name=commune_name,
+            region="tay_nguyen",
+            area_type=AreaType.RURAL,
+        )
+        for code, name in villages.items():
+            commune.villages.append(Village(code=code, name=name))
+        db.session.add(province)
+        db.session.flush()
+        create_user(
+            username="admin2",
+            display_name="Quản trị tỉnh khác",
+            role=Role.ADMIN,
+            password="matkhau-123",
+            province=province,
+        )
 
 
 def open_monthly_round(officer, started_on: date | None = None) -> str:

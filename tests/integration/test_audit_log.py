@@ -15,15 +15,16 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from server.accounts.models import Role, User
-from server.accounts.services import create_user, set_password
+from server.accounts.models import User
+from server.accounts.services import set_password
 from server.audit.models import AuditEvent
 from server.audit.pages import ACTION_LABELS
 from server.db import write_transaction
 from server.extensions import db
-from server.geography.models import AreaType, Commune, Province
+from server.geography.models import Commune
 from server.households.services import import_households
 from server.questionnaires.services import assign_form, get_form
+from tests.integration.procedure import add_other_province
 from tests.xlsforms import household_form
 
 HTTPS = "https://rasoat.test"
@@ -573,24 +574,9 @@ def test_officers_and_anonymous_users_cannot_see_the_log(app, seeded):
 
 
 def test_an_administrator_sees_only_their_province(app, history):
+    add_other_province(app, "Xã Y Một")
     with app.app_context(), write_transaction(db.session):
-        province = Province(code="P2", name="Tỉnh Khác")
-        y1 = Commune(
-            province=province,
-            code="Y1",
-            name="Xã Y Một",
-            region="tay_nguyen",
-            area_type=AreaType.RURAL,
-        )
-        db.session.add(province)
-        db.session.flush()
-        create_user(
-            username="admin2",
-            display_name="Quản trị tỉnh khác",
-            role=Role.ADMIN,
-            password="matkhau-123",
-            province=province,
-        )
+        y1 = db.session.scalar(select(Commune).where(Commune.code == "Y1"))
         assign_form(get_form(history.form_id), y1)
     other = _login(app, "admin2")
     rows = "".join(_rows(other.get("/admin/nhat-ky").get_data(as_text=True)))

@@ -17,10 +17,10 @@ from server.accounts.services import create_user, issue_device_token
 from server.audit.models import AuditEvent
 from server.db import write_transaction
 from server.extensions import db
-from server.geography.models import AreaType, Commune, Province, Village
+from server.geography.models import Commune, Village
 from tests.collect_client import CollectClient, FlaskTransport
 from tests.conftest import user_id
-from tests.integration.procedure import add_village_heads
+from tests.integration.procedure import add_other_province, add_village_heads, csrf, try_login
 
 PASSWORD = "matkhau-123"
 BASE = "/admin/nguoi-dung"
@@ -33,25 +33,9 @@ OPENROSA = {"X-OpenRosa-Version": "1.0"}
 @pytest.fixture
 def other_province(app, seeded):
     """A second province with one commune, its administrator, a reviewer and a device token."""
+    add_other_province(app, V01="Buôn Khác")
     with app.app_context(), write_transaction(db.session):
-        province = Province(code="P2", name="Tỉnh Khác")
-        commune = Commune(
-            province=province,
-            code="Y1",
-            name="Xã Khác",
-            region="tay_nguyen",
-            area_type=AreaType.RURAL,
-        )
-        commune.villages.append(Village(code="V01", name="Buôn Khác"))
-        db.session.add(province)
-        db.session.flush()
-        create_user(
-            username="admin2",
-            display_name="Quản trị tỉnh khác",
-            role=Role.ADMIN,
-            password=PASSWORD,
-            province=province,
-        )
+        commune = db.session.scalar(select(Commune).where(Commune.code == "Y1"))
         reviewer = create_user(
             username="rsv.p2",
             display_name="Rà soát viên tỉnh khác",
@@ -63,17 +47,8 @@ def other_province(app, seeded):
     return {"reviewer_token_id": token_id}
 
 
-def _csrf(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def _login(app, username: str, password: str = PASSWORD):
-    browser = app.test_client()  # keeps the session cookie, like a browser
-    token = _csrf(browser.get("/login").get_data(as_text=True))
-    reply = browser.post(
-        "/login", data={"username": username, "password": password, "csrf_token": token}
-    )
-    return browser, reply
+_csrf = csrf
+_login = try_login  # (browser keeping its session cookie, reply)
 
 
 def _admin(app, username: str = "admin1"):
