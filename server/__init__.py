@@ -103,6 +103,7 @@ def _configure_cookies(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from server.accounts.admin_pages import bp as user_admin_bp
     from server.accounts.web import bp as auth_bp
+    from server.approvals.pages import bp as approvals_bp
     from server.audit.pages import bp as audit_bp
     from server.decisions.pages import bp as decisions_bp
     from server.exports.pages import bp as exports_bp
@@ -128,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(status_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(user_admin_bp)
+    app.register_blueprint(approvals_bp)
     app.register_blueprint(forms_admin_bp)
     app.register_blueprint(scoring_bp)
     app.register_blueprint(scoring_staff_bp)

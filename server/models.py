@@ -1,6 +1,7 @@
 """Imports every capability's models so the metadata is complete (Alembic, tests)."""
 
 from server.accounts import models as accounts  # noqa: F401
+from server.approvals import models as approvals  # noqa: F401
 from server.audit import models as audit  # noqa: F401
 from server.decisions import models as decisions  # noqa: F401
 from server.exports import models as exports  # noqa: F401

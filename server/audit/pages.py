@@ -56,6 +56,19 @@ ACTION_LABELS = {
     "submission.review_state": _l("Đổi trạng thái phiếu"),
     "submission.comment": _l("Nhận xét phiếu"),
     "submission.resurvey": _l("Yêu cầu rà soát lại"),
+    "round.open": _l("Mở đợt rà soát"),
+    "round.compile": _l("Lập danh sách họp dân"),
+    "case.stage": _l("Đổi bước của hộ trong đợt rà soát"),
+    "meeting.record": _l("Ghi biên bản họp dân"),
+    "posting.create": _l("Niêm yết công khai"),
+    "complaint.file": _l("Ghi khiếu nại"),
+    "complaint.recheck": _l("Ghi kết quả phúc tra"),
+    "decision.sign": _l("Ghi quyết định công nhận"),
+    "refusal.answer": _l("Trả lời bằng văn bản"),
+    "export.request": _l("Yêu cầu xuất tệp"),
+    "province.approval_rule": _l("Đổi quy trình phê duyệt của tỉnh"),
+    "consultation.request": _l("Xã xin ý kiến tỉnh"),
+    "consultation.answer": _l("Tỉnh cho ý kiến"),
 }
 TARGET_LABELS = {
     "form": _l("Biểu mẫu"),
@@ -65,6 +78,15 @@ TARGET_LABELS = {
     "user": _l("Tài khoản"),
     "device_token": _l("Mã thiết bị"),
     "submission": _l("Phiếu"),
+    "review_round": _l("Đợt rà soát"),
+    "household_case": _l("Hộ trong đợt rà soát"),
+    "village_meeting": _l("Cuộc họp dân"),
+    "posting": _l("Niêm yết"),
+    "complaint": _l("Khiếu nại"),
+    "decision": _l("Quyết định"),
+    "export_job": _l("Xuất tệp"),
+    "province": _l("Tỉnh"),
+    "consultation": _l("Xin ý kiến tỉnh"),
 }
 
 CSV_COLUMNS = (

@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from server.accounts.models import Role
 from server.accounts.web import staff_page
+from server.approvals.labels import STATE_LABELS as CONSULTATION_STATES
+from server.approvals.services import consultation_of, needs_province_opinion
 from server.decisions.models import Refusal
 from server.decisions.services import (
     days_left,
@@ -73,6 +75,9 @@ def index(round_id: int):
         categories=CATEGORY_LABELS,
         days_left=days_left(review, date.today()),
         today=date.today(),
+        needs_opinion=needs_province_opinion(review.commune.province_id),
+        consultation=consultation_of(review),
+        opinion_states=CONSULTATION_STATES,
     )
 
 

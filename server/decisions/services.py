@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from server.accounts.models import User
+from server.approvals.services import opinion_problem
 from server.audit.services import record
 from server.db import utcnow
 from server.decisions.models import Certificate, Decision, Refusal
@@ -74,6 +75,9 @@ def readiness(review: ReviewRound, signed_on: date | None = None) -> Readiness:
     )
     if open_complaints:
         out.problems.append("Còn khiếu nại chưa phúc tra.")
+    province_says = opinion_problem(review)
+    if province_says:
+        out.problems.append(province_says)
     cases = db.session.scalars(
         select(HouseholdCase)
         .where(HouseholdCase.round_id == review.id)

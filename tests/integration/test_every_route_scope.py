@@ -35,6 +35,8 @@ from tests.integration.procedure import (
 # Pages over one commune's data, and pages only province administrators may open.
 COMMUNE_PAGES = ("review", "meetings", "publication", "decisions", "exports", "reports")
 ADMIN_PAGES = ("audit", "forms_admin", "b1_admin", "user_admin")
+# Blueprints with both: their /admin/… routes are the administrators'.
+MIXED_PAGES = ("approvals",)
 
 
 def _walk_the_procedure(app, village) -> dict[str, object]:
@@ -145,6 +147,7 @@ ADMIN_VALUES = {
     "code": "demo_2022_2025_rural",
     "user_id": 1,
     "token_id": 1,
+    "consultation_id": 1,
 }
 
 
@@ -153,6 +156,8 @@ def _routes(app, ids) -> list[tuple[str, str, str]]:
     found = []
     for rule in app.url_map.iter_rules():
         blueprint = rule.endpoint.split(".", 1)[0]
+        if blueprint in MIXED_PAGES:
+            blueprint = ADMIN_PAGES[0] if rule.rule.startswith("/admin/") else COMMUNE_PAGES[0]
         if blueprint not in COMMUNE_PAGES + ADMIN_PAGES:
             continue
         values = ids | (ADMIN_VALUES if blueprint in ADMIN_PAGES else {})
