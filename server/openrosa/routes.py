@@ -34,7 +34,8 @@ from server.submissions.services import (
     IncomingFile,
     IngestOutcome,
     ingest_draft_submission,
-    ingest_submission,
+    prepare_submission,
+    store_submission,
 )
 
 bp = Blueprint("openrosa", __name__)
@@ -318,20 +319,25 @@ def submission():
             status,
             nature="submit_success",
         )
+    # Checks and file storage first, outside the write transaction, so that SQLite's single
+    # write lock covers only the statements that write (scripts/bench/README.md).
+    prepared = prepare_submission(
+        xml,
+        incoming,
+        submitter=g.actor,
+        blobs=blob_store(),
+        max_xml_bytes=current_app.config["MAX_SUBMISSION_XML_BYTES"],
+    )
     with write_transaction(db.session):
-        result = ingest_submission(
-            xml,
-            incoming,
-            submitter=g.actor,
-            blobs=blob_store(),
-            max_xml_bytes=current_app.config["MAX_SUBMISSION_XML_BYTES"],
+        result = store_submission(
+            prepared,
             device_id=request.args.get("deviceID"),
             user_agent=request.headers.get("User-Agent"),
         )
         text = _receipt(result.outcome, result.version.instance_name, result.missing)
         version_id = result.version.id
         to_score = result.outcome in (IngestOutcome.CREATED, IngestOutcome.EDITED) and (
-            is_scored_form(result.version.submission.form.xml_form_id)
+            is_scored_form(prepared.xml_form_id)
         )
         if to_score:
             enqueue_scoring(result.version)

@@ -19,6 +19,7 @@ the caller commits the transaction and only then answers the phone.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 import mimetypes
@@ -28,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from server.accounts.models import User
-from server.blobs import BlobStore
+from server.blobs import BlobStore, StoredBlob
 from server.db import utcnow
 from server.errors import AppError
 from server.extensions import db
@@ -78,14 +79,25 @@ class IngestResult:
 
 
 @dataclass(frozen=True, slots=True)
-class _Prepared:
+class PreparedSubmission:
+    """A POST checked and its files stored, before anything is written to the database.
+
+    Plain values only (no ORM objects): the write transaction that follows begins afresh, and
+    nothing prepared here has to be loaded again while it holds SQLite's write lock.
+    """
+
     raw: bytes
     parsed: ParsedSubmission
-    form_version: FormVersion
+    xml_form_id: str
+    form_id: int
+    form_version_id: int
     fields: dict[str, str]
     referenced: tuple[str, ...]
     xml_sha256: str
-    village: Village | None
+    village_id: int | None
+    submitter_id: int
+    commune_id: int | None
+    stored: dict[str, tuple[StoredBlob, str | None]]
 
 
 def ingest_submission(
@@ -98,14 +110,34 @@ def ingest_submission(
     device_id: str | None = None,
     user_agent: str | None = None,
 ) -> IngestResult:
-    """Store one POST of a submission (possibly one part of a split upload).
+    """Store one POST of a submission (possibly one part of a split upload): both steps below.
 
     Must run inside a write transaction; flushes, never commits.
+    """
+    prepared = prepare_submission(
+        xml, files, submitter=submitter, blobs=blobs, max_xml_bytes=max_xml_bytes
+    )
+    return store_submission(prepared, device_id=device_id, user_agent=user_agent)
+
+
+def prepare_submission(
+    xml: bytes,
+    files: list[IncomingFile],
+    *,
+    submitter: User,
+    blobs: BlobStore,
+    max_xml_bytes: int,
+) -> PreparedSubmission:
+    """Parse and check one POST and store its files in the blob store; reads only.
+
+    Run it before the write transaction (:func:`store_submission`): on SQLite that takes the
+    database's single write lock, which then covers only the few statements that write.  A file
+    stored here whose submission is then refused stays in the blob store, unreferenced, like the
+    file of a request cut off mid-way (blobs are content-addressed; storing one twice is a no-op).
 
     :raises AppError: parsing errors (400), ``form.not_found`` (404), ``form.closed`` (409),
         ``form.version_unknown`` (404), ``form.version_retired`` (409),
-        ``submission.forbidden`` (403), ``submission.wrong_root`` (400), and the conflicts in
-        the module's table.
+        ``submission.forbidden`` (403), ``submission.wrong_root`` (400).
     """
     prepared = _prepare(xml, submitter, max_xml_bytes)
     wanted = set(prepared.referenced)
@@ -113,18 +145,30 @@ def ingest_submission(
     stored = {
         f.name: (blobs.put(f.data), f.content_type) for f in files if f.name in wanted and f.data
     }
+    return dataclasses.replace(prepared, stored=stored)
 
+
+def store_submission(
+    prepared: PreparedSubmission, *, device_id: str | None = None, user_agent: str | None = None
+) -> IngestResult:
+    """Write a prepared POST: a new submission, an edit, more files of one, or a resend.
+
+    Must run inside a write transaction; flushes, never commits.
+
+    :raises AppError: the conflicts in the module's table.
+    """
+    stored = prepared.stored
     parsed = prepared.parsed
-    form_id = prepared.form_version.form_id
+    form_id = prepared.form_id
     existing = _version_by_instance_id(form_id, parsed.instance_id)
     if existing is None:
         try:
             with db.session.begin_nested():
                 if parsed.deprecated_id:
-                    version = _create_edit(prepared, submitter, device_id, user_agent)
+                    version = _create_edit(prepared, device_id, user_agent)
                     outcome = IngestOutcome.EDITED
                 else:
-                    version = _create_new(prepared, submitter, device_id, user_agent)
+                    version = _create_new(prepared, device_id, user_agent)
                     outcome = IngestOutcome.CREATED
                 _attach(version, stored)
             return IngestResult(outcome, version)
@@ -150,7 +194,7 @@ def ingest_submission(
     )
 
 
-def _prepare(xml: bytes, submitter: User, max_xml_bytes: int) -> _Prepared:
+def _prepare(xml: bytes, submitter: User, max_xml_bytes: int) -> PreparedSubmission:
     parsed = parse_submission(xml, max_bytes=max_xml_bytes)
     form = get_form(parsed.xml_form_id)
     if form is None:
@@ -209,14 +253,20 @@ def _prepare(xml: bytes, submitter: User, max_xml_bytes: int) -> _Prepared:
             if value.strip() and field_schema_path(parsed.root_name, key) in binary
         )
     )
-    return _Prepared(
+    village = _village_of(fields, submitter)
+    return PreparedSubmission(
         raw=xml,
         parsed=parsed,
-        form_version=form_version,
+        xml_form_id=form.xml_form_id,
+        form_id=form_version.form_id,
+        form_version_id=form_version.id,
         fields=fields,
         referenced=referenced,
         xml_sha256=hashlib.sha256(xml).hexdigest(),
-        village=_village_of(fields, submitter),
+        village_id=village.id if village is not None else None,
+        submitter_id=submitter.id,
+        commune_id=submitter.commune_id,
+        stored={},
     )
 
 
@@ -265,59 +315,64 @@ def _version_by_instance_id(form_id: int, instance_id: str) -> SubmissionVersion
 
 
 def _new_version(
-    prepared: _Prepared,
+    prepared: PreparedSubmission,
     submission: Submission,
-    submitter: User,
     device_id: str | None,
     user_agent: str | None,
 ) -> SubmissionVersion:
     parsed = prepared.parsed
     version = SubmissionVersion(
         submission=submission,
-        form_id=prepared.form_version.form_id,
-        form_version_id=prepared.form_version.id,
+        form_id=prepared.form_id,
+        form_version_id=prepared.form_version_id,
         instance_id=parsed.instance_id,
         deprecated_id=parsed.deprecated_id,
         instance_name=(parsed.instance_name or None) and parsed.instance_name[:500],
         xml_sha256=prepared.xml_sha256,
         fields=prepared.fields,
         current=True,
-        submitter_id=submitter.id,
+        submitter_id=prepared.submitter_id,
         device_id=(device_id or None) and device_id[:255],
         user_agent=(user_agent or None) and user_agent[:500],
         attachments_expected=len(prepared.referenced),
-        attachments_present=0,
+        attachments_present=sum(1 for name in prepared.referenced if name in prepared.stored),
     )
     db.session.add(version)
     db.session.flush()
     db.session.add(SubmissionXml(version_id=version.id, xml=prepared.raw))
+    # Each row is inserted with its file when the file came with this request (one INSERT, no
+    # UPDATE afterwards); the others wait for a later request (split upload, resend).
+    now = utcnow()
     for name in prepared.referenced:
-        db.session.add(SubmissionAttachment(version=version, name=name))
+        attachment = SubmissionAttachment(version=version, name=name)
+        if name in prepared.stored:
+            _set_file(attachment, *prepared.stored[name], now)
+        db.session.add(attachment)
     db.session.flush()
     return version
 
 
 def _create_new(
-    prepared: _Prepared, submitter: User, device_id: str | None, user_agent: str | None
+    prepared: PreparedSubmission, device_id: str | None, user_agent: str | None
 ) -> SubmissionVersion:
     submission = Submission(
-        form_id=prepared.form_version.form_id,
+        form_id=prepared.form_id,
         instance_id=prepared.parsed.instance_id,
-        commune_id=submitter.commune_id,
-        village=prepared.village,
-        submitter_id=submitter.id,
+        commune_id=prepared.commune_id,
+        village_id=prepared.village_id,
+        submitter_id=prepared.submitter_id,
         review_state="received",
     )
     db.session.add(submission)
     db.session.flush()
-    return _new_version(prepared, submission, submitter, device_id, user_agent)
+    return _new_version(prepared, submission, device_id, user_agent)
 
 
 def _create_edit(
-    prepared: _Prepared, submitter: User, device_id: str | None, user_agent: str | None
+    prepared: PreparedSubmission, device_id: str | None, user_agent: str | None
 ) -> SubmissionVersion:
     parsed = prepared.parsed
-    old = _version_by_instance_id(prepared.form_version.form_id, parsed.deprecated_id or "")
+    old = _version_by_instance_id(prepared.form_id, parsed.deprecated_id or "")
     if old is None:
         raise AppError(
             "submission.edit_unknown",
@@ -334,7 +389,7 @@ def _create_edit(
         )
     submission = old.submission
     old.current = False
-    version = _new_version(prepared, submission, submitter, device_id, user_agent)
+    version = _new_version(prepared, submission, device_id, user_agent)
     # Files the edit still names but did not resend are the same files as before.
     previous = {a.name: a for a in old.attachments if a.blob_sha256}
     for attachment in version.attachments:
@@ -351,19 +406,24 @@ def _create_edit(
     return version
 
 
+def _set_file(
+    attachment: SubmissionAttachment, blob: StoredBlob, content_type: str | None, now
+) -> None:
+    attachment.blob_sha256 = blob.sha256
+    attachment.size = blob.size
+    attachment.content_type = (
+        content_type or mimetypes.guess_type(attachment.name)[0] or "application/octet-stream"
+    )
+    attachment.received_at = now
+
+
 def _attach(version: SubmissionVersion, stored: dict) -> bool:
     """Record arrived files on ``version``; True if any was new."""
     added = False
     for attachment in version.attachments:
         if attachment.blob_sha256 is not None or attachment.name not in stored:
             continue
-        blob, content_type = stored[attachment.name]
-        attachment.blob_sha256 = blob.sha256
-        attachment.size = blob.size
-        attachment.content_type = (
-            content_type or mimetypes.guess_type(attachment.name)[0] or "application/octet-stream"
-        )
-        attachment.received_at = utcnow()
+        _set_file(attachment, *stored[attachment.name], utcnow())
         added = True
     if added:
         version.attachments_present = sum(1 for a in version.attachments if a.blob_sha256)
