@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from server.accounts.models import DeviceToken, Role, User
 from server.accounts.passwords import digest_ha1, hash_password, hasher, verify_password
@@ -272,8 +273,10 @@ def user_for_token(token: str) -> User | None:
     """The active user a live token belongs to, or None (unknown, revoked, inactive user)."""
     if not _TOKEN_RE.match(token):
         return None
-    record = db.session.scalar(
-        select(DeviceToken).where(DeviceToken.token_sha256 == _token_digest(token))
+    record = db.session.scalar(  # with its user in the same query: one per Collect request
+        select(DeviceToken)
+        .options(joinedload(DeviceToken.user))
+        .where(DeviceToken.token_sha256 == _token_digest(token))
     )
     if record is None or record.revoked_at is not None or not record.user.active:
         return None

@@ -167,10 +167,10 @@ def store_submission(
                 if parsed.deprecated_id:
                     version = _create_edit(prepared, device_id, user_agent)
                     outcome = IngestOutcome.EDITED
-                else:
+                    _attach(version, stored)
+                else:  # its files were stored with it
                     version = _create_new(prepared, device_id, user_agent)
                     outcome = IngestOutcome.CREATED
-                _attach(version, stored)
             return IngestResult(outcome, version)
         except IntegrityError:
             # Another request stored the same instanceID between our check and our insert
@@ -336,18 +336,19 @@ def _new_version(
         user_agent=(user_agent or None) and user_agent[:500],
         attachments_expected=len(prepared.referenced),
         attachments_present=sum(1 for name in prepared.referenced if name in prepared.stored),
+        xml_row=SubmissionXml(xml=prepared.raw),
+        attachments=[],
     )
-    db.session.add(version)
-    db.session.flush()
-    db.session.add(SubmissionXml(version_id=version.id, xml=prepared.raw))
     # Each row is inserted with its file when the file came with this request (one INSERT, no
-    # UPDATE afterwards); the others wait for a later request (split upload, resend).
+    # UPDATE afterwards); the others wait for a later request (split upload, resend).  Built
+    # with the version, so that its collection is in memory and never read back.
     now = utcnow()
     for name in prepared.referenced:
-        attachment = SubmissionAttachment(version=version, name=name)
+        attachment = SubmissionAttachment(name=name)
         if name in prepared.stored:
             _set_file(attachment, *prepared.stored[name], now)
-        db.session.add(attachment)
+        version.attachments.append(attachment)
+    db.session.add(version)
     db.session.flush()
     return version
 
@@ -364,8 +365,7 @@ def _create_new(
         review_state="received",
     )
     db.session.add(submission)
-    db.session.flush()
-    return _new_version(prepared, submission, device_id, user_agent)
+    return _new_version(prepared, submission, device_id, user_agent)  # flushes both
 
 
 def _create_edit(
