@@ -85,10 +85,11 @@ def test_one_village_from_submissions_to_decision(
         time.sleep(0.2)
     assert scored == 4
 
-    shots = {}
+    shots, visited = {}, []
 
     def shot(name):
         shots[name] = page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=False)
+        visited.append(page.url)
 
     # Log in and review a submission.
     page.goto(f"{live_server.url}/xa/phieu")
@@ -99,6 +100,7 @@ def test_one_village_from_submissions_to_decision(
     shot("phieu")
     page.get_by_role("link", name=re.compile(r"#\d+")).first.click()
     expect(page.get_by_role("heading", name="Kết quả chấm điểm")).to_be_visible()
+    visited.append(page.url)
     expect(page.get_by_role("note").first).to_contain_text(
         "minh họa — không phải số liệu chính thức"
     )
@@ -138,6 +140,7 @@ def test_one_village_from_submissions_to_decision(
     page.get_by_label("Từ ngày").fill(started.isoformat())
     page.get_by_role("button", name="Niêm yết", exact=True).click()
     expect(page.get_by_text("Lần 1")).to_be_visible()
+    visited.append(page.url)
     page.get_by_role("link", name=re.compile("« 2026")).click()
     page.get_by_role("link", name="quyết định, giấy chứng nhận").click()
     page.get_by_label("Số quyết định").fill("125/QĐ-UBND")
@@ -162,6 +165,15 @@ def test_one_village_from_submissions_to_decision(
     # What the screenshots show, read back by OCR (Tesseract's Vietnamese model): the
     # diacritics really render (the words below are not in any English text of the pages).
     seen = {name: ocr(png) for name, png in shots.items()}
+    # Every page of the walk on a phone's screen: nothing wider than the screen (wide tables
+    # scroll on their own), the header and the first heading readable.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for url in [*visited, f"{live_server.url}/xa/ra-soat", f"{live_server.url}/bao-cao"]:
+        page.goto(url)
+        expect(page.get_by_role("heading").first).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), url
+    page.screenshot(path=str(tmp_path / "phone-decision.png"), full_page=True)
+
     for name, words in {
         "phieu": ("Trạng thái", "Đã nhận", "Hộ nghèo"),
         "danh-sach": (
