@@ -1,13 +1,15 @@
-"""What the staff pages share when they take a form: reading the dates typed into it, and running
-the change it asks for in one write transaction with the outcome flashed to the user."""
+"""What the staff pages share: reading the dates typed into a form, running the change a form asks
+for in one write transaction with the outcome flashed to the user, and paging a list."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
-from flask import abort, flash
+from flask import abort, flash, request
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 
 from server.db import write_transaction
 from server.errors import AppError
@@ -53,3 +55,36 @@ def run_and_flash(apply: Callable[[], object], done: str | None = None) -> bool:
         return False
     flash(done or _("Đã lưu."), "info")
     return True
+
+
+# The largest page number a list accepts: far beyond any real list, small enough for any
+# database's OFFSET.
+MAX_PAGE = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """One page of a staff list, with what ``_pager.html`` needs to link the others."""
+
+    rows: list
+    total: int
+    number: int
+    pages: int
+    args: dict[str, str]  # the list's filters, to keep in the links
+
+
+def list_page(query, size: int) -> ListPage:
+    """The page of ``query`` (an ordered SELECT) the request's ``?page=`` asks for."""
+    try:
+        number = min(max(1, int(request.args.get("page", "1"))), MAX_PAGE)
+    except ValueError:
+        number = 1
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.execute(query.limit(size).offset((number - 1) * size)).all()
+    return ListPage(
+        rows=list(rows),
+        total=total,
+        number=number,
+        pages=max(1, -(-total // size)),
+        args={k: v for k, v in request.args.items() if k != "page"},
+    )

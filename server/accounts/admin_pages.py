@@ -45,6 +45,7 @@ from server.extensions import db
 from server.geography.models import Commune, Village
 from server.i18n import localized
 from server.openrosa.qr import collect_settings, settings_qr
+from server.web_forms import list_page
 
 bp = Blueprint("user_admin", __name__, url_prefix="/admin/nguoi-dung")
 
@@ -162,10 +163,6 @@ def _filters() -> dict:
 
 def _index_page(form: dict | None = None, status: int = 200):
     filters = _filters()
-    try:
-        page = min(max(1, int(request.args.get("page", "1"))), MAX_ID // PAGE_SIZE)
-    except ValueError:
-        page = 1
     live_tokens = (
         select(DeviceToken.user_id, func.count(DeviceToken.id).label("n"))
         .where(DeviceToken.revoked_at.is_(None))
@@ -182,21 +179,15 @@ def _index_page(form: dict | None = None, status: int = 200):
         query = query.join(Commune, Commune.id == User.commune_id).where(
             Commune.code == filters["commune"]
         )
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.execute(
-        query.options(selectinload(User.commune), selectinload(User.villages))
-        .order_by(User.username)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    listed = list_page(
+        query.options(selectinload(User.commune), selectinload(User.villages)).order_by(
+            User.username
+        ),
+        PAGE_SIZE,
+    )
     body = render_template(
         "accounts/users.html",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
-        args=args,
+        listed=listed,
         filters=filters,
         roles=ROLE_LABELS,
         communes=_communes(),

@@ -19,7 +19,7 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
 from server.accounts.models import Role, User
@@ -27,7 +27,7 @@ from server.accounts.web import staff_page
 from server.audit.models import AuditEvent
 from server.extensions import db
 from server.geography.models import Commune
-from server.web_forms import filter_date
+from server.web_forms import filter_date, list_page
 
 bp = Blueprint("audit", __name__)
 
@@ -204,13 +204,7 @@ def target_label(target_type: str) -> str:
 @staff_page(Role.ADMIN)
 def index():
     filters = _filters()
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
-    query = _query(current_user, filters)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    listed = list_page(_query(current_user, filters), PAGE_SIZE)
     communes = db.session.scalars(
         select(Commune)
         .where(Commune.province_id == current_user.province_id)
@@ -223,15 +217,10 @@ def index():
         select(AuditEvent.target_type).where(scope).distinct()
     ).all()
     target_types = {t: target_label(t) for t in sorted(set(TARGET_LABELS) | set(recorded_types))}
-    args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "audit/events.html",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        listed=listed,
         filters=filters,
-        args=args,
         communes=communes,
         actions=actions,
         target_types=target_types,

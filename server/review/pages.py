@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import selectinload
 
 from server.accounts.models import STAFF_ROLES, VIEWER_ROLES, User
@@ -37,7 +37,7 @@ from server.scoring.labels import CATEGORY_LABELS
 from server.scoring.models import HouseholdScore
 from server.submissions.models import Submission, SubmissionVersion
 from server.submissions.scope import commune_scope, in_scope, village_scope
-from server.web_forms import filter_date, run_and_flash
+from server.web_forms import filter_date, list_page, run_and_flash
 
 bp = Blueprint("review", __name__, url_prefix="/xa/phieu")
 
@@ -103,23 +103,17 @@ def _query(actor: User, filters: dict):
 @staff_page(*VIEWERS)
 def index():
     filters = _filters()
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
-    query = _query(current_user, filters)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.execute(
-        query.options(
+    listed = list_page(
+        _query(current_user, filters)
+        .options(
             selectinload(Submission.form),
             selectinload(Submission.village),
             selectinload(Submission.submitter),
             selectinload(Submission.commune),
         )
-        .order_by(Submission.created_at.desc(), Submission.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+        .order_by(Submission.created_at.desc(), Submission.id.desc()),
+        PAGE_SIZE,
+    )
     communes = db.session.scalars(
         select(Commune).where(commune_scope(current_user)).order_by(Commune.code)
     ).all()
@@ -127,15 +121,10 @@ def index():
         select(Village).where(village_scope(current_user)).order_by(Village.code)
     ).all()
     forms = db.session.scalars(select(Form).order_by(Form.xml_form_id)).all()
-    args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "review/submissions.html",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        listed=listed,
         filters=filters,
-        args=args,
         communes=communes,
         villages=villages,
         forms=forms,

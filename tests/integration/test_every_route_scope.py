@@ -151,14 +151,21 @@ ADMIN_VALUES = {
 }
 
 
+def _kind(rule) -> str | None:
+    """The rule's blueprint, or for a mixed one "audit" / "review" standing for the admin or the
+    commune side; None for routes that are not staff pages."""
+    blueprint = rule.endpoint.split(".", 1)[0]
+    if blueprint in MIXED_PAGES:
+        return ADMIN_PAGES[0] if rule.rule.startswith("/admin/") else COMMUNE_PAGES[0]
+    return blueprint if blueprint in COMMUNE_PAGES + ADMIN_PAGES else None
+
+
 def _routes(app, ids) -> list[tuple[str, str, str]]:
     """(blueprint, method, url) of every staff page route, its parameters filled in."""
     found = []
     for rule in app.url_map.iter_rules():
-        blueprint = rule.endpoint.split(".", 1)[0]
-        if blueprint in MIXED_PAGES:
-            blueprint = ADMIN_PAGES[0] if rule.rule.startswith("/admin/") else COMMUNE_PAGES[0]
-        if blueprint not in COMMUNE_PAGES + ADMIN_PAGES:
+        blueprint = _kind(rule)
+        if blueprint is None:
             continue
         values = ids | (ADMIN_VALUES if blueprint in ADMIN_PAGES else {})
         if "refusal_id" in rule.arguments:  # refusals belong to the monthly round

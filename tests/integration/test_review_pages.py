@@ -298,3 +298,13 @@ def test_pages_in_english(app, world):
     page = officer.get(f"/xa/phieu/{world['b']}").get_data(as_text=True)
     assert "Total living floor area (m²)" in page  # the form's English labels
     assert "Review" in page
+
+
+def test_list_pages_take_any_page_number(app, world):
+    officer = _login(app, "canbo1")
+    for url in ("/xa/phieu", "/admin/nhat-ky"):
+        browser = officer if url.startswith("/xa") else _login(app, "admin1")
+        for raw, shown in (("x", "Trang 1 /"), ("-3", "Trang 1 /"), ("9" * 30, "Trang 1000000 /")):
+            reply = browser.get(f"{url}?page={raw}")
+            assert reply.status_code == 200, (url, raw)
+            assert shown in reply.get_data(as_text=True), (url, raw)
