@@ -121,6 +121,7 @@ def requests_for(review: ReviewRound, actor: User, lang: str = "vi") -> list[Req
     by_code = {c.household_code: c for c in cases if c.household_code}
     by_name = {(c.village_id, _fold(c.head_name)): c for c in cases}
     rows = []
+    labels_of: dict[int, object] = {}  # form version id → its labels: each XForm read once
     for submission in submissions:
         spec = specs[submission.form.xml_form_id]
         version = submission.current_version
@@ -130,7 +131,11 @@ def requests_for(review: ReviewRound, actor: User, lang: str = "vi") -> list[Req
             path = spec.get(key)
             return str(answers.get(path) or "").strip() if path else ""
 
-        labels = form_labels(version.form_version.xform, lang)
+        labels = labels_of.get(version.form_version_id)
+        if labels is None:
+            labels = labels_of[version.form_version_id] = form_labels(
+                version.form_version.xform, lang
+            )
         request_field = labels.fields.get(spec["request"] or "")
         channel_field = labels.fields.get(spec["channel"] or "")
         code = answer("household_code") or None
