@@ -89,7 +89,7 @@ def seed_demo() -> dict:
         reviewer = db.session.scalar(select(User).where(User.username == ACCOUNTS[0][0]))
         credentials["reviewer_token"] = issue_device_token(reviewer, "demo phone").token
         for form in db.session.scalars(select(Form)):
-            assign_form(form, commune)
+            assign_form(form, commune, actor=None)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(credentials, handle)
@@ -106,7 +106,7 @@ def setup(server_url: str) -> None:
     with write_transaction(db.session):
         commune = db.session.scalar(select(Commune).where(Commune.code == COMMUNE[0]))
         for form in db.session.scalars(select(Form)):
-            assign_form(form, commune)
+            assign_form(form, commune, actor=None)
     # The realistic part: households with their history and scored 2026 questionnaires.
     review = seed_demo_review(COMMUNE[0], ACCOUNTS[0][0])
     commune = db.session.scalar(select(Commune).where(Commune.code == COMMUNE[0]))

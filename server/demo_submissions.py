@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
+import hmac
 import io
 import math
 import struct
@@ -953,7 +955,15 @@ def _version(xml_form_id: str) -> FormVersion | None:
 
 
 def instance_id(form: str, code: str) -> str:
-    return f"uuid:{uuid.uuid5(_INSTANCE_NS, f'{form}/{code}/{REVIEW_YEAR}')}"
+    """Stable for one installation (a second seed adds nothing) but unguessable elsewhere: the
+    name is keyed with the installation's secret key, so nobody can derive another server's
+    demo instanceIDs and aim an edit at them."""
+    key = hmac.new(
+        str(current_app.config["SECRET_KEY"]).encode(),
+        f"{form}/{code}/{REVIEW_YEAR}".encode(),
+        hashlib.sha256,
+    ).hexdigest()
+    return f"uuid:{uuid.uuid5(_INSTANCE_NS, key)}"
 
 
 def _criteria(version: FormVersion) -> list[dict[str, str]]:
@@ -992,7 +1002,7 @@ def seed_submissions(
     with write_transaction(db.session):
         for version in (b_version, a_version):
             if version is not None:
-                assign_form(version.form, commune)
+                assign_form(version.form, commune, actor=None)
     stored = set(
         db.session.scalars(
             select(SubmissionVersion.instance_id).where(

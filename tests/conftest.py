@@ -226,9 +226,9 @@ def seed(app) -> Seeded:
             media=source.media,
             xlsx=source.xlsx,
         )
-        assign_form(version.form, first)
+        assign_form(version.form, first, actor=None)
         other = publish_form_version(OTHER_FORM, blobs=blob_store())
-        assign_form(other.form, second)
+        assign_form(other.form, second, actor=None)
         form_id, form_version, other_id = (
             version.form.xml_form_id,
             version.version,
@@ -414,7 +414,7 @@ def publish_shipped(app):
                 xlsx=source.xlsx,
             )
             commune = db.session.scalar(select(Commune).where(Commune.code == "X1"))
-            assign_form(version.form, commune)
+            assign_form(version.form, commune, actor=None)
             return version.form.xml_form_id
 
     return publish

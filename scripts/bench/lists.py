@@ -81,7 +81,7 @@ def seed(app, households: int) -> None:
             version = publish_form_version(
                 source.compiled_path.read_bytes(), blobs=blob_store(), media=source.media
             )
-            assign_form(version.form, commune)
+            assign_form(version.form, commune, actor=None)
             assign_table(commune, "2022_2025", "rural", "demo_2022_2025_rural")
             ids = {
                 "commune": commune.id,

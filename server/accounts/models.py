@@ -3,7 +3,7 @@
 A user has one role.  A commune officer, a reviewer and a village head belong to one commune; a
 reviewer may be limited further to some villages of it, a village head is always limited to theirs
 (they see those villages read-only on the web, :mod:`server.submissions.scope`).  A province
-administrator belongs to a province.
+administrator belongs to a province; a national administrator to none.
 Device tokens let a phone talk to the server through a ``/key/<token>/`` URL (ODK Central's
 "app user" model), so one QR code configures it; only the token's SHA-256 is stored.
 Failed web logins are kept for a short while to throttle password guessing
@@ -29,6 +29,10 @@ class Role(enum.StrEnum):
     REVIEWER = "reviewer"  # rà soát viên (ODK Collect)
     # trưởng thôn: ODK Collect like a reviewer, and read-only web pages limited to their villages
     VILLAGE_HEAD = "village_head"
+    # quản trị viên trung ương: belongs to no province; manages what is national (the shipped
+    # questionnaires, national B1 tables) and reads every province's audit log.  Created with
+    # ``flask users create --role national`` only.
+    NATIONAL = "national"
 
 
 # Who may open the staff web pages: officers and administrators change things; village heads only
@@ -36,6 +40,9 @@ class Role(enum.StrEnum):
 STAFF_ROLES = (Role.OFFICER, Role.ADMIN)
 READ_ONLY_ROLES = (Role.VILLAGE_HEAD,)
 VIEWER_ROLES = (*STAFF_ROLES, *READ_ONLY_ROLES)
+# Who manages questionnaires, B1 tables and reads the audit log: each within what it owns
+# (:mod:`server.accounts.ownership`).
+ADMIN_ROLES = (Role.ADMIN, Role.NATIONAL)
 
 
 class User(UserMixin, Base):

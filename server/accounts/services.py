@@ -98,6 +98,7 @@ def create_user(
         "user",
         user.id,
         commune_id=user.commune_id,
+        province_id=user.province_id,
         after={
             "username": user.username,
             "display_name": user.display_name,
@@ -170,6 +171,7 @@ def update_user(
         "user",
         user.id,
         commune_id=user.commune_id,
+        province_id=user.province_id,
         before=before,
         after=after,
         note=user.username,
@@ -200,6 +202,7 @@ def set_active(user: User, active: bool, *, actor: User | None = None) -> bool:
         "user",
         user.id,
         commune_id=user.commune_id,
+        province_id=user.province_id,
         before={"active": before},
         after={"active": active},
         note=user.username,
@@ -211,7 +214,14 @@ def set_password(user: User, password: str) -> None:
     _validate_password(password)
     _set_password(user, password)
     db.session.flush()
-    record("user.password", "user", user.id, commune_id=user.commune_id, note=user.username)
+    record(
+        "user.password",
+        "user",
+        user.id,
+        commune_id=user.commune_id,
+        province_id=user.province_id,
+        note=user.username,
+    )
 
 
 def _set_password(user: User, password: str) -> None:
@@ -249,6 +259,7 @@ def issue_device_token(user: User, label: str = "") -> IssuedToken:
         "device_token",
         row.id,
         commune_id=user.commune_id,
+        province_id=user.province_id,
         after={"user": user.username, "label": label},
     )
     return IssuedToken(token=token, record=row)
@@ -263,6 +274,7 @@ def revoke_device_token(row: DeviceToken) -> None:
         "device_token",
         row.id,
         commune_id=row.user.commune_id,
+        province_id=row.user.province_id,
         before={"revoked_at": before},
         after={"revoked_at": row.revoked_at},
         note=f"{row.user.username} {row.label}".strip(),

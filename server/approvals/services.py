@@ -8,6 +8,7 @@ from collections import Counter
 from sqlalchemy import select
 
 from server.accounts.models import Role, User
+from server.accounts.ownership import may_manage
 from server.approvals.models import ApprovalRule, Consultation
 from server.audit.services import record
 from server.db import utcnow
@@ -27,7 +28,7 @@ def needs_province_opinion(province_id: int) -> bool:
 
 def set_rule(actor: User, province: Province, needs_province_opinion: bool) -> ApprovalRule:
     """A province administrator chooses whether their communes need the province's opinion."""
-    if actor.role != Role.ADMIN or actor.province_id != province.id:
+    if not may_manage(actor, province.id):  # a province's rule is its own administrators'
         raise AppError("province.not_found", 404, "Không tìm thấy tỉnh.", "Province not found.")
     rule = db.session.get(ApprovalRule, province.id)
     before = rule.needs_province_opinion if rule else False
@@ -44,6 +45,7 @@ def set_rule(actor: User, province: Province, needs_province_opinion: bool) -> A
         before={"needs_province_opinion": before},
         after={"needs_province_opinion": needs_province_opinion},
         actor_id=actor.id,
+        province_id=province.id,
     )
     return rule
 

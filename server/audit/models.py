@@ -17,6 +17,7 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_events_target", "target_type", "target_id"),
         Index("ix_audit_events_commune_at", "commune_id", "at"),
+        Index("ix_audit_events_province_at", "province_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,6 +30,9 @@ class AuditEvent(Base):
     target_id: Mapped[str | None] = mapped_column(String(100))
     # For scoping what an officer may see (None: province-wide or system objects).
     commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id"))
+    # The province the event belongs to (the commune's, or the owner of a form, table or
+    # account); None: national or system-wide, seen only by national administrators.
+    province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id"))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)

@@ -19,10 +19,11 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select, true
 from sqlalchemy.orm import aliased
 
-from server.accounts.models import Role, User
+from server.accounts.models import ADMIN_ROLES, Role, User
+from server.accounts.ownership import visible
 from server.accounts.web import staff_page
 from server.audit.models import AuditEvent
 from server.extensions import db
@@ -117,13 +118,10 @@ def _filters() -> dict:
 
 
 def _in_scope(actor: User):
-    """Events of the actor's province's communes, and events of no commune."""
-    return or_(
-        AuditEvent.commune_id.is_(None),
-        AuditEvent.commune_id.in_(
-            select(Commune.id).where(Commune.province_id == actor.province_id)
-        ),
-    )
+    """A province administrator: the events of their province (its communes, and what the
+    province owns: its forms, tables, accounts, rule) and national ones (the national forms and
+    tables every province uses); never another province's.  A national administrator: all."""
+    return visible(AuditEvent.province_id, actor)
 
 
 def _query(actor: User, filters: dict):
@@ -201,13 +199,14 @@ def target_label(target_type: str) -> str:
 
 
 @bp.get("/admin/nhat-ky")
-@staff_page(Role.ADMIN)
+@staff_page(*ADMIN_ROLES)
 def index():
     filters = _filters()
     listed = list_page(_query(current_user, filters), PAGE_SIZE)
+    national = current_user.role == Role.NATIONAL
     communes = db.session.scalars(
         select(Commune)
-        .where(Commune.province_id == current_user.province_id)
+        .where(true() if national else Commune.province_id == current_user.province_id)
         .order_by(Commune.code)
     ).all()
     scope = _in_scope(current_user)
@@ -270,7 +269,7 @@ def _csv_lines(query) -> Iterator[str]:
 
 
 @bp.get("/admin/nhat-ky.csv")
-@staff_page(Role.ADMIN)
+@staff_page(*ADMIN_ROLES)
 def export_csv():
     query = _query(current_user, _filters())
     response = Response(stream_with_context(_csv_lines(query)), mimetype="text/csv")

@@ -79,7 +79,7 @@ def assign(xml_form_id: str, commune_code: str) -> None:
         commune = db.session.scalar(select(Commune).where(Commune.code == commune_code))
         if form is None or commune is None:
             raise click.ClickException("Unknown form or commune.")
-        assign_form(form, commune)
+        assign_form(form, commune, actor=None)
 
 
 @forms_cli.command("state")
@@ -91,4 +91,4 @@ def state(xml_form_id: str, state: str) -> None:
         form = get_form(xml_form_id)
         if form is None:
             raise click.ClickException(f"Unknown form {xml_form_id}.")
-        set_form_state(form, FormState(state))
+        set_form_state(form, FormState(state), actor=None)

@@ -34,6 +34,10 @@ class Form(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     xml_form_id: Mapped[str] = mapped_column(String(200), unique=True)
     title: Mapped[str] = mapped_column(String(500))
+    # The province that owns the form (None: national, e.g. the shipped questionnaires); only
+    # its administrators change it (:mod:`server.accounts.ownership`).  The form ID stays unique
+    # across provinces: a phone's submission names only the form ID.
+    province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id"), index=True)
     state: Mapped[FormState] = mapped_column(str_enum(FormState, 10), default=FormState.OPEN)
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("form_versions.id", use_alter=True)

@@ -8,15 +8,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import select, true
 
-from server.accounts.models import Role
+from server.accounts.models import ADMIN_ROLES, Role
+from server.accounts.ownership import may_manage
 from server.accounts.web import staff_page
 from server.blobs import blob_store
 from server.db import write_transaction
 from server.errors import AppError
 from server.extensions import db
-from server.geography.models import Commune
+from server.geography.models import Commune, Province
 from server.i18n import localized
 from server.openrosa.qr import collect_settings, settings_qr
 from server.questionnaires.models import Form, FormAssignment, FormState
@@ -25,7 +26,8 @@ from server.questionnaires.services import (
     assign_form,
     discard_draft,
     draft_of,
-    get_form,
+    form_for,
+    forms_seen_by,
     publish_draft,
     set_form_state,
     set_version_accepting,
@@ -50,16 +52,16 @@ def _base_url() -> str:
 
 
 def _form_or_404(form_id: str) -> Form:
-    form = get_form(form_id)
-    if form is None:
+    try:
+        return form_for(current_user, form_id)
+    except AppError:
         abort(404)
-    return form
 
 
 @bp.get("")
-@staff_page(Role.ADMIN)
+@staff_page(*ADMIN_ROLES)
 def index():
-    forms = db.session.scalars(select(Form).order_by(Form.xml_form_id)).all()
+    forms = forms_seen_by(current_user)
     return render_template(
         "questionnaires/forms.html",
         forms=forms,
@@ -69,7 +71,7 @@ def index():
 
 
 @bp.post("/upload")
-@staff_page(Role.ADMIN)
+@staff_page(*ADMIN_ROLES)
 def upload():
     xlsform = request.files.get("xlsform")
     if xlsform is None or not xlsform.filename:
@@ -83,7 +85,7 @@ def upload():
             )
             form_id = result.version.form.xml_form_id
     except AppError as error:
-        forms = db.session.scalars(select(Form).order_by(Form.xml_form_id)).all()
+        forms = forms_seen_by(current_user)
         return render_template(
             "questionnaires/forms.html",
             forms=forms,
@@ -100,7 +102,7 @@ def upload():
 
 
 @bp.get("/<form_id>")
-@staff_page(Role.ADMIN)
+@staff_page(*ADMIN_ROLES)
 def detail(form_id: str):
     form = _form_or_404(form_id)
     draft = draft_of(form)
@@ -110,17 +112,25 @@ def detail(form_id: str):
         label = _("[NHÁP] %(title)s", title=draft.title)
         qr = settings_qr(collect_settings(test_url, label, managed=False))
         qr_svg = qr.svg_inline(scale=4)
+    # Only the actor's communes: a national form is assigned in many provinces.
+    own = (
+        true()
+        if current_user.role == Role.NATIONAL
+        else Commune.province_id == current_user.province_id
+    )
     assigned = db.session.scalars(
         select(Commune)
         .join(FormAssignment, FormAssignment.commune_id == Commune.id)
-        .where(FormAssignment.form_id == form.id)
+        .where(FormAssignment.form_id == form.id, own)
         .order_by(Commune.code)
     ).all()
     communes = db.session.scalars(
         select(Commune)
-        .where(Commune.province_id == current_user.province_id)
+        .where(own)
+        .where(true() if form.province_id is None else Commune.province_id == form.province_id)
         .order_by(Commune.code)
     ).all()
+    manages = may_manage(current_user, form.province_id)
     return render_template(
         "questionnaires/form_detail.html",
         form=form,
@@ -131,6 +141,8 @@ def detail(form_id: str):
         state_labels=STATE_LABELS,
         assigned=assigned,
         communes=[c for c in communes if c not in assigned],
+        manages=manages,
+        owner_name=db.session.get(Province, form.province_id).name if form.province_id else "",
     )
 
 
@@ -146,32 +158,38 @@ def _act(form_id: str, action, done: str):
 
 
 @bp.post("/<form_id>/publish")
-@staff_page(Role.ADMIN)
+@staff_page(*ADMIN_ROLES)
 def publish(form_id: str):
     return _act(
-        form_id, publish_draft, _("Đã xuất bản phiên bản mới; điện thoại sẽ được cập nhật.")
+        form_id,
+        lambda f: publish_draft(f, actor=current_user),
+        _("Đã xuất bản phiên bản mới; điện thoại sẽ được cập nhật."),
     )
 
 
 @bp.post("/<form_id>/discard")
-@staff_page(Role.ADMIN)
+@staff_page(*ADMIN_ROLES)
 def discard(form_id: str):
-    return _act(form_id, discard_draft, _("Đã xoá bản nháp và các phiếu thử."))
+    return _act(
+        form_id,
+        lambda f: discard_draft(f, actor=current_user),
+        _("Đã xoá bản nháp và các phiếu thử."),
+    )
 
 
 @bp.post("/<form_id>/state")
-@staff_page(Role.ADMIN)
+@staff_page(*ADMIN_ROLES)
 def change_state(form_id: str):
     try:
         state = FormState(request.form.get("state", ""))
     except ValueError:
         abort(400)
     done = _("Trạng thái: %(state)s.", state=STATE_LABELS[state])
-    return _act(form_id, lambda f: set_form_state(f, state), done)
+    return _act(form_id, lambda f: set_form_state(f, state, actor=current_user), done)
 
 
 @bp.post("/<form_id>/versions/<version>/accepting")
-@staff_page(Role.ADMIN)
+@staff_page(*ADMIN_ROLES)
 def accepting(form_id: str, version: str):
     accept = request.form.get("accepting") == "1"
 
@@ -179,7 +197,7 @@ def accepting(form_id: str, version: str):
         found = next((v for v in form.versions if v.version == version), None)
         if found is None:
             abort(404)
-        set_version_accepting(found, accept)
+        set_version_accepting(found, accept, actor=current_user)
 
     if accept:
         done = _("Phiên bản %(version)s: nhận phiếu trở lại.", version=version)
@@ -189,30 +207,26 @@ def accepting(form_id: str, version: str):
 
 
 @bp.post("/<form_id>/assign")
-@staff_page(Role.ADMIN)
+@staff_page(*ADMIN_ROLES)
 def assign(form_id: str):
     code = request.form.get("commune", "")
 
     def apply(form: Form) -> None:
-        commune = db.session.scalar(
-            select(Commune).where(
-                Commune.code == code, Commune.province_id == current_user.province_id
-            )
-        )
+        commune = db.session.scalar(select(Commune).where(Commune.code == code))
         if commune is None:
             abort(404)
-        assign_form(form, commune)
+        assign_form(form, commune, actor=current_user)
 
     return _act(form_id, apply, _("Đã giao biểu mẫu cho xã %(code)s.", code=code))
 
 
 @bp.get("/<form_id>/versions/<version>.xlsx")
-@staff_page(Role.ADMIN)
+@staff_page(*ADMIN_ROLES)
 def download_xlsx(form_id: str, version: str):
     return version_download(_form_or_404(form_id), version, "xlsx")
 
 
 @bp.get("/<form_id>/versions/<version>.xml")
-@staff_page(Role.ADMIN)
+@staff_page(*ADMIN_ROLES)
 def download_xml(form_id: str, version: str):
     return version_download(_form_or_404(form_id), version, "xml")

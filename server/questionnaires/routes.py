@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 
 from server.accounts.httpauth import api_guard
-from server.accounts.models import Role
+from server.accounts.models import ADMIN_ROLES
 from server.blobs import blob_store
 from server.db import write_transaction
 from server.errors import AppError
@@ -29,7 +29,8 @@ from server.questionnaires.schemas import (
 from server.questionnaires.services import (
     assign_form,
     discard_draft,
-    get_form,
+    form_for,
+    forms_seen_by,
     publish_draft,
     set_form_state,
     set_version_accepting,
@@ -38,7 +39,7 @@ from server.questionnaires.services import (
 
 bp = Blueprint("forms_api", __name__, url_prefix="/api/v1/forms")
 bp.before_request(
-    api_guard(Role.ADMIN, forbidden_vi="Chỉ quản trị viên cấp tỉnh quản lý biểu mẫu.")
+    api_guard(*ADMIN_ROLES, forbidden_vi="Chỉ quản trị viên cấp tỉnh quản lý biểu mẫu.")
 )
 
 
@@ -52,12 +53,7 @@ def _load(schema: Schema) -> dict:
 
 
 def _form_or_404(form_id: str) -> Form:
-    form = get_form(form_id)
-    if form is None:
-        raise AppError(
-            "form.not_found", 404, f"Không có biểu mẫu '{form_id}'.", f"No form '{form_id}'."
-        )
-    return form
+    return form_for(g.actor, form_id)
 
 
 def _version_or_404(form: Form, version: str) -> FormVersion:
@@ -81,8 +77,7 @@ def _draft_test_url(token: str) -> str:
 
 @bp.get("")
 def list_forms():
-    forms = db.session.scalars(select(Form).order_by(Form.xml_form_id))
-    return jsonify(FormOut(many=True).dump(forms))
+    return jsonify(FormOut(many=True).dump(forms_seen_by(g.actor)))
 
 
 @bp.post("")
@@ -117,7 +112,7 @@ def get_one(form_id: str):
 @bp.post("/<form_id>/draft/publish")
 def publish(form_id: str):
     with write_transaction(db.session):
-        version = publish_draft(_form_or_404(form_id))
+        version = publish_draft(_form_or_404(form_id), actor=g.actor)
         body = {"form_id": form_id, "version": version.version}
     return jsonify(body)
 
@@ -125,7 +120,7 @@ def publish(form_id: str):
 @bp.delete("/<form_id>/draft")
 def delete_draft(form_id: str):
     with write_transaction(db.session):
-        discard_draft(_form_or_404(form_id))
+        discard_draft(_form_or_404(form_id), actor=g.actor)
     return Response(status=204)
 
 
@@ -134,7 +129,7 @@ def patch_form(form_id: str):
     data = _load(FormPatch())
     with write_transaction(db.session):
         form = _form_or_404(form_id)
-        set_form_state(form, FormState(data["state"]))
+        set_form_state(form, FormState(data["state"]), actor=g.actor)
         body = FormOut().dump(form)
     return jsonify(body)
 
@@ -144,7 +139,7 @@ def patch_version(form_id: str, version: str):
     data = _load(VersionPatch())
     with write_transaction(db.session):
         found = _version_or_404(_form_or_404(form_id), version)
-        set_version_accepting(found, data["accepting_submissions"])
+        set_version_accepting(found, data["accepting_submissions"], actor=g.actor)
     return Response(status=204)
 
 
@@ -154,14 +149,14 @@ def assign(form_id: str):
     with write_transaction(db.session):
         form = _form_or_404(form_id)
         commune = db.session.scalar(select(Commune).where(Commune.code == data["commune"]))
-        if commune is None or commune.province_id != g.actor.province_id:
+        if commune is None:
             raise AppError(
                 "commune.not_found",
                 404,
                 f"Không có xã '{data['commune']}' trong tỉnh của tài khoản.",
                 "No such commune in your province.",
             )
-        assign_form(form, commune)
+        assign_form(form, commune, actor=g.actor)
     return Response(status=204)
 
 

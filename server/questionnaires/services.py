@@ -21,7 +21,8 @@ from datetime import datetime
 from lxml import etree
 from sqlalchemy import delete, select
 
-from server.accounts.models import User
+from server.accounts.models import Role, User
+from server.accounts.ownership import may_see, owner_for_new, require_manage, visible
 from server.audit.services import record
 from server.blobs import BlobStore
 from server.db import utcnow
@@ -129,10 +130,16 @@ def create_version(
     form = get_form(info.xml_form_id)
     replaced_draft = previous = previous_title = None
     if form is None:
-        form = Form(xml_form_id=info.xml_form_id, title=info.title, state=FormState.OPEN)
+        form = Form(
+            xml_form_id=info.xml_form_id,
+            title=info.title,
+            state=FormState.OPEN,
+            province_id=owner_for_new(uploaded_by),
+        )
         db.session.add(form)
         db.session.flush()
     else:
+        _check_owner_of_upload(form, uploaded_by)
         _check_against_published(form, info, xform)
         previous_title = form.title
         previous = form.current_version.version if form.current_version else None
@@ -186,6 +193,7 @@ def create_version(
             before={"current_version": previous, "title": previous_title},
             after={"current_version": version.version, "title": info.title},
             actor_id=actor_id,
+            province_id=form.province_id,
         )
     else:
         record(
@@ -196,8 +204,28 @@ def create_version(
             after={"draft_version": version.version},
             note="; ".join(version.warnings) or None,
             actor_id=actor_id,
+            province_id=form.province_id,
         )
     return version
+
+
+def _check_owner_of_upload(form: Form, uploaded_by: User | None) -> None:
+    """A new version of an existing form only from its owner; a form ID another province owns
+    is taken (form IDs are unique on the server: a submission names only its form ID)."""
+    if not may_see(uploaded_by, form.province_id):
+        raise AppError(
+            "form.id_taken",
+            409,
+            f"Mã biểu mẫu (form_id) '{form.xml_form_id}' đã được dùng trên máy chủ này. Hãy đặt "
+            "form_id khác trong sheet settings.",
+            f"The form ID '{form.xml_form_id}' is already used on this server; choose another "
+            "form_id in the settings sheet.",
+        )
+    require_manage(uploaded_by, form.province_id, *_what(form))
+
+
+def _what(form: Form) -> tuple[str, str]:
+    return f"biểu mẫu '{form.xml_form_id}'", f"form '{form.xml_form_id}'"
 
 
 def publish_form_version(
@@ -256,8 +284,9 @@ def draft_of(form: Form) -> FormVersion | None:
     return next((v for v in form.versions if v.state == VersionState.DRAFT), None)
 
 
-def discard_draft(form: Form) -> None:
+def discard_draft(form: Form, *, actor: User | None) -> None:
     """Delete the form's draft and its test submissions."""
+    require_manage(actor, form.province_id, *_what(form))
     draft = draft_of(form)
     if draft is None:
         return
@@ -267,6 +296,7 @@ def discard_draft(form: Form) -> None:
         form.xml_form_id,
         before={"draft_version": draft.version},
         after={"draft_version": None},
+        province_id=form.province_id,
     )
     _delete_draft(form)
 
@@ -282,12 +312,13 @@ def _delete_draft(form: Form) -> None:
     db.session.flush()
 
 
-def publish_draft(form: Form) -> FormVersion:
+def publish_draft(form: Form, *, actor: User | None) -> FormVersion:
     """Make the draft the form's current version; its test submissions are deleted.
 
     :raises AppError: ``form.no_draft`` (404), and the version rules (another upload may have
         been published since the draft was made).
     """
+    require_manage(actor, form.province_id, *_what(form))
     draft = draft_of(form)
     if draft is None:
         raise AppError(
@@ -313,12 +344,14 @@ def publish_draft(form: Form) -> FormVersion:
         form.xml_form_id,
         before=before,
         after={"current_version": draft.version, "title": draft.title, "draft_version": None},
+        province_id=form.province_id,
     )
     return draft
 
 
-def set_version_accepting(version: FormVersion, accepting: bool) -> None:
+def set_version_accepting(version: FormVersion, accepting: bool, *, actor: User | None) -> None:
     """Stop (or resume) accepting submissions made with an old version."""
+    require_manage(actor, version.form.province_id, *_what(version.form))
     before = version.accepting_submissions
     version.accepting_submissions = accepting
     db.session.flush()
@@ -329,21 +362,47 @@ def set_version_accepting(version: FormVersion, accepting: bool) -> None:
             f"{version.form.xml_form_id}/{version.version}",
             before={"accepting_submissions": before},
             after={"accepting_submissions": accepting},
+            province_id=version.form.province_id,
         )
 
 
-def set_form_state(form: Form, state: FormState) -> None:
+def set_form_state(form: Form, state: FormState, *, actor: User | None) -> None:
+    require_manage(actor, form.province_id, *_what(form))
     before = form.state
     form.state = state
     db.session.flush()
     if before != state:
         record(
-            "form.state", "form", form.xml_form_id, before={"state": before}, after={"state": state}
+            "form.state",
+            "form",
+            form.xml_form_id,
+            before={"state": before},
+            after={"state": state},
+            province_id=form.province_id,
         )
 
 
-def assign_form(form: Form, commune: Commune) -> None:
-    """Let the reviewers of ``commune`` download and fill ``form`` (idempotent)."""
+def assign_form(form: Form, commune: Commune, *, actor: User | None) -> None:
+    """Let the reviewers of ``commune`` download and fill ``form`` (idempotent).
+
+    A province administrator assigns national forms and their province's own to their
+    province's communes; a national administrator national forms to any commune.
+
+    :raises AppError: ``ownership.not_found`` (404) for a form or commune out of reach.
+    """
+    if not may_see(actor, form.province_id):
+        raise AppError("form.not_found", 404, *_not_found(form.xml_form_id))
+    reachable = actor is None or (
+        (actor.role == Role.NATIONAL and form.province_id is None)
+        or (actor.role == Role.ADMIN and commune.province_id == actor.province_id)
+    )
+    if not reachable or form.province_id not in (None, commune.province_id):
+        raise AppError(
+            "commune.not_found",
+            404,
+            f"Không có xã '{commune.code}' trong tỉnh của tài khoản.",
+            "No such commune in your province.",
+        )
     if db.session.get(FormAssignment, (form.id, commune.id)) is None:
         db.session.add(FormAssignment(form_id=form.id, commune_id=commune.id))
         db.session.flush()
@@ -357,7 +416,33 @@ def assign_form(form: Form, commune: Commune) -> None:
 
 
 def get_form(xml_form_id: str) -> Form | None:
+    """Any form by its ID, whoever owns it (for phones: what they may fill is decided by the
+    assignments, :func:`can_fill`)."""
     return db.session.scalar(select(Form).where(Form.xml_form_id == xml_form_id))
+
+
+def forms_seen_by(actor: User) -> list[Form]:
+    """The forms an administrator sees: national ones and their province's (all: national)."""
+    return list(
+        db.session.scalars(
+            select(Form).where(visible(Form.province_id, actor)).order_by(Form.xml_form_id)
+        )
+    )
+
+
+def form_for(actor: User, xml_form_id: str) -> Form:
+    """A form ``actor`` may see; another province's form is answered as not found.
+
+    :raises AppError: ``form.not_found`` (404).
+    """
+    form = get_form(xml_form_id)
+    if form is None or not may_see(actor, form.province_id):
+        raise AppError("form.not_found", 404, *_not_found(xml_form_id))
+    return form
+
+
+def _not_found(xml_form_id: str) -> tuple[str, str]:
+    return f"Không có biểu mẫu '{xml_form_id}'.", f"No form '{xml_form_id}'."
 
 
 def draft_for_test_token(token: str) -> FormVersion | None:

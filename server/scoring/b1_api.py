@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from server.accounts.httpauth import api_guard
-from server.accounts.models import Role
+from server.accounts.models import ADMIN_ROLES, Role
 from server.db import write_transaction
 from server.errors import AppError
 from server.extensions import db
@@ -33,7 +33,7 @@ from server.scoring.b1_store import (
 
 bp = Blueprint("b1_tables_api", __name__, url_prefix="/api/v1")
 bp.before_request(
-    api_guard(Role.ADMIN, Role.OFFICER, forbidden_vi="Tài khoản không có quyền xem bảng điểm B1.")
+    api_guard(*ADMIN_ROLES, Role.OFFICER, forbidden_vi="Tài khoản không có quyền xem bảng điểm B1.")
 )
 
 TEMPLATE_NAME = "bang_diem_b1_mau.xlsx"
@@ -145,8 +145,8 @@ SCHEMAS = (
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _require_admin() -> None:
-    if g.actor.role != Role.ADMIN:
+def _require_admin(*roles: Role) -> None:
+    if g.actor.role not in (roles or (Role.ADMIN,)):
         raise AppError(
             "auth.forbidden",
             403,
@@ -160,7 +160,7 @@ def _commune_or_404(code: str) -> Commune:
     query = select(Commune).where(Commune.code == code)
     if actor.role == Role.ADMIN:
         query = query.where(Commune.province_id == actor.province_id)
-    else:
+    elif actor.role != Role.NATIONAL:  # national administrators read every commune
         query = query.where(Commune.id == actor.commune_id)
     commune = db.session.scalar(query)
     if commune is None:
@@ -205,7 +205,7 @@ def list_tables():
                 type: array
                 items: B1TableOut
     """
-    return jsonify(B1TableOut(many=True).dump(catalog()))
+    return jsonify(B1TableOut(many=True).dump(catalog(g.actor)))
 
 
 @bp.get("/b1-tables/template.xlsx")
@@ -248,7 +248,7 @@ def get_table(code: str, version: str):
             application/json:
               schema: ErrorOut
     """
-    entry = catalog_entry(code, version)
+    entry = catalog_entry(code, version, g.actor)
     if entry is None:
         raise AppError(
             "b1_table.not_found",
@@ -301,7 +301,7 @@ def upload():
             application/json:
               schema: ErrorOut
     """
-    _require_admin()
+    _require_admin(*ADMIN_ROLES)
     upload_file = request.files.get("file")
     if upload_file is None or not upload_file.filename:
         raise AppError(

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import select
 
-from server.accounts.models import Role
+from server.accounts.models import ADMIN_ROLES, Role
 from server.accounts.web import staff_page
 from server.db import write_transaction
 from server.errors import AppError
@@ -40,7 +40,7 @@ NOT_USED_VI = "— không dùng (B1 chưa đánh giá) —"
 
 
 def _index_page(**extra) -> str:
-    tables = catalog()
+    tables = catalog(current_user)
     communes = communes_in_scope(current_user)
     return render_template(
         "scoring/b1_tables.html",
@@ -69,13 +69,13 @@ def _labels() -> dict:
 
 
 @bp.get("")
-@staff_page(Role.ADMIN)
+@staff_page(*ADMIN_ROLES)
 def index():
     return _index_page()
 
 
 @bp.post("/upload")
-@staff_page(Role.ADMIN)
+@staff_page(*ADMIN_ROLES)
 def upload():
     upload_file = request.files.get("file")
     if upload_file is None or not upload_file.filename:
@@ -106,7 +106,7 @@ def upload():
 
 
 @bp.get("/template.xlsx")
-@staff_page(Role.ADMIN)
+@staff_page(*ADMIN_ROLES)
 def template():
     response = Response(template_xlsx(), mimetype=XLSX_MIMETYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{TEMPLATE_NAME}"'
@@ -114,9 +114,9 @@ def template():
 
 
 @bp.get("/<code>/<version>")
-@staff_page(Role.ADMIN)
+@staff_page(*ADMIN_ROLES)
 def detail(code: str, version: str):
-    entry = catalog_entry(code, version)
+    entry = catalog_entry(code, version, current_user)
     if entry is None:
         abort(404)
     return render_template("scoring/b1_table_detail.html", entry=entry, labels=_labels())

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from server.accounts.models import Role, User
+from server.accounts.ownership import may_see, owner_for_new, require_manage, visible
 from server.audit.services import record
 from server.errors import AppError
 from server.extensions import db
@@ -147,6 +148,7 @@ class CatalogEntry:
     created_at: datetime | None = None  # None: shipped, not yet recorded in the database
     uploaded_by: str | None = None
     current: bool = False  # the newest version of its code, the one scoring uses
+    province_id: int | None = None  # the owner (None: national)
 
     @property
     def code(self) -> str:
@@ -161,11 +163,13 @@ class CatalogEntry:
         return self.table.disclaimer_vi
 
 
-def catalog() -> list[CatalogEntry]:
-    """Every table version, by code, newest first; shipped tables not yet recorded last."""
+def catalog(actor: User | None = None) -> list[CatalogEntry]:
+    """Every table version ``actor`` may see (national ones and their province's; None: all),
+    by code, newest first; shipped tables not yet recorded last."""
     rows = db.session.execute(
         select(B1Table, User.username)
         .outerjoin(User, User.id == B1Table.uploaded_by_id)
+        .where(visible(B1Table.province_id, actor))
         .order_by(B1Table.code, B1Table.created_at.desc(), B1Table.id.desc())
     ).all()
     entries = []
@@ -181,11 +185,20 @@ def catalog() -> list[CatalogEntry]:
                 created_at=row.created_at,
                 uploaded_by=username,
                 current=row.code not in recorded_codes,  # rows come newest first
+                province_id=row.province_id,
             )
         )
         seen.add((row.code, row.version))
         recorded_codes.add(row.code)
-    shipped = [t for t in shipped_catalog() if (t.code, t.version) not in seen]
+    # A shipped code another province took before it shipped stays theirs (and unseen).
+    hidden = set(
+        db.session.scalars(
+            select(B1Table.code).where(~visible(B1Table.province_id, actor)).distinct()
+        )
+    )
+    shipped = [
+        t for t in shipped_catalog() if (t.code, t.version) not in seen and t.code not in hidden
+    ]
     last_of_code = {t.code: t for t in shipped}
     entries.extend(
         CatalogEntry(
@@ -199,8 +212,17 @@ def catalog() -> list[CatalogEntry]:
     return sorted(entries, key=lambda e: (e.code, e.created_at is None))
 
 
-def catalog_entry(code: str, version: str) -> CatalogEntry | None:
-    return next((e for e in catalog() if (e.code, e.version) == (code, version)), None)
+def catalog_entry(code: str, version: str, actor: User | None = None) -> CatalogEntry | None:
+    """One version ``actor`` may see (None: not found, or another province's)."""
+    return next((e for e in catalog(actor) if (e.code, e.version) == (code, version)), None)
+
+
+def owner_of_code(code: str) -> tuple[bool, int | None]:
+    """(whether the code is known, its owning province: None = national)."""
+    row = newest_row(code)
+    if row is not None:
+        return True, row.province_id
+    return code in {t.code for t in shipped_catalog()}, None
 
 
 def sync_shipped_tables() -> list[str]:
@@ -221,7 +243,12 @@ def sync_shipped_tables() -> list[str]:
 
 
 def _insert(
-    table: PointTable, *, origin: str, filename: str | None, uploaded_by: User | None
+    table: PointTable,
+    *,
+    origin: str,
+    filename: str | None,
+    uploaded_by: User | None,
+    province_id: int | None = None,
 ) -> B1Table | None:
     """Insert a version; None when another transaction stored the same (code, version)."""
     content = table_content(table)
@@ -239,6 +266,7 @@ def _insert(
         filename=filename,
         sha256=content_sha256(content),
         uploaded_by_id=uploaded_by.id if uploaded_by is not None else None,
+        province_id=province_id,
     )
     try:
         with db.session.begin_nested():
@@ -268,10 +296,17 @@ def upload_table(content: bytes, filename: str, uploaded_by: User | None) -> Upl
     table = parse_table_file(content, filename)
     sha = content_sha256(table_content(table))
     changed_codes = sync_shipped_tables()
+    province_id = _check_owner(table.code, uploaded_by)
     existing = _stored(table.code, table.version)
     if existing is None:
         _check_same_kind(table)
-        row = _insert(table, origin="upload", filename=filename, uploaded_by=uploaded_by)
+        row = _insert(
+            table,
+            origin="upload",
+            filename=filename,
+            uploaded_by=uploaded_by,
+            province_id=province_id,
+        )
         existing = row if row is not None else _stored(table.code, table.version)
         created = row is not None
     else:
@@ -307,9 +342,33 @@ def upload_table(content: bytes, filename: str, uploaded_by: User | None) -> Upl
             }
             | ({"rescored_communes": communes} if communes else {}),
             actor_id=uploaded_by.id if uploaded_by is not None else None,
+            province_id=province_id,
         )
     entry = catalog_entry(table.code, table.version)
     return UploadResult(entry, created, job_ids, communes)
+
+
+def _check_owner(code: str, actor: User | None) -> int | None:
+    """The province that will own this upload: a new code is the uploader's; a new version of
+    a known code only from the code's owner (a province never re-versions, and so re-scores,
+    another's or a national table).
+
+    :raises AppError: ``b1_table.code_taken`` (409) a code another province owns,
+        ``ownership.forbidden`` (403) a national code uploaded by a province.
+    """
+    known, owner = owner_of_code(code)
+    if not known:
+        return owner_for_new(actor)
+    if not may_see(actor, owner):
+        raise AppError(
+            "b1_table.code_taken",
+            409,
+            f"Mã bảng '{code}' đã được dùng trên máy chủ này. Hãy đặt mã (code) khác trong tệp.",
+            f"The table code '{code}' is already used on this server; choose another code.",
+            {"code": code},
+        )
+    require_manage(actor, owner, f"bảng điểm B1 '{code}'", f"B1 table '{code}'")
+    return owner
 
 
 def _stored(code: str, version: str) -> B1Table | None:
@@ -420,7 +479,9 @@ def assign_table(
     table = None
     if table_code:
         table = current_table(table_code)
-        if table is None:
+        _known, owner = owner_of_code(table_code)
+        if table is None or owner not in (None, commune.province_id):
+            table = None
             errors["table_code"] = [f"Không có bảng điểm B1 '{table_code}'."]
         elif not errors:
             errors.update(_mismatch(table, commune, standard, area_type))
@@ -493,8 +554,10 @@ def _mismatch(table: PointTable, commune: Commune, standard: str, area: str) -> 
 
 def communes_in_scope(actor: User) -> list[Commune]:
     """The communes whose tables a staff member may see (an administrator: the province's;
-    an officer: their own)."""
+    an officer: their own; a national administrator: every commune, read-only)."""
     query = select(Commune).order_by(Commune.code)
+    if actor.role == Role.NATIONAL:
+        return list(db.session.scalars(query))
     if actor.role == Role.ADMIN:
         query = query.where(Commune.province_id == actor.province_id)
     else:

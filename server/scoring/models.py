@@ -91,6 +91,9 @@ class B1Table(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The province that owns the table's code (None: national — the shipped tables); every
+    # version of a code has the same owner (:mod:`server.accounts.ownership`).
+    province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id"), index=True)
 
 
 class CommuneB1Table(Base):

@@ -13,6 +13,14 @@ same instanceID, different XML          409 ``submission.conflict``
 ``deprecatedID`` unknown                404 ``submission.edit_unknown``
 ======================================  ===================================================
 
+A submission is only ever changed (edited, completed with files, answered as a resend) by an
+account that may submit for its household: same commune, and one of its villages when the
+account is limited to some.  To anyone else an existing submission looks like what it would be
+if it belonged to nobody they can see: an edit of it is ``submission.edit_unknown`` (404, as if
+no such instanceID existed) and a new submission reusing its instanceID is
+``submission.conflict`` (409, the answer to any instanceID already taken; instanceIDs are random
+UUIDs, so only a copied one collides).
+
 Files are written to the blob store (atomically) before the database rows that point at them;
 the caller commits the transaction and only then answers the phone.
 """
@@ -98,6 +106,8 @@ class PreparedSubmission:
     submitter_id: int
     commune_id: int | None
     stored: dict[str, tuple[StoredBlob, str | None]]
+    # The villages the submitter is limited to (empty: all of their commune).
+    submitter_villages: tuple[int, ...] = ()
 
 
 def ingest_submission(
@@ -161,6 +171,8 @@ def store_submission(
     parsed = prepared.parsed
     form_id = prepared.form_id
     existing = _version_by_instance_id(form_id, parsed.instance_id)
+    if existing is not None and not _may_change(prepared, existing.submission):
+        raise _conflict(parsed.instance_id)
     if existing is None:
         try:
             with db.session.begin_nested():
@@ -178,20 +190,35 @@ def store_submission(
             existing = _version_by_instance_id(form_id, parsed.instance_id)
             if existing is None:
                 raise
+            if not _may_change(prepared, existing.submission):
+                raise _conflict(parsed.instance_id) from None
     if existing.xml_sha256 != prepared.xml_sha256:
-        raise AppError(
-            "submission.conflict",
-            409,
-            "Đã có một phiếu với cùng instanceID nhưng nội dung khác. Muốn gửi thêm tệp đính kèm "
-            "thì phải gửi lại đúng tệp XML cũ; muốn sửa phiếu thì hãy sửa trên ODK Collect.",
-            "A submission already exists with this instanceID but different XML. To add files, "
-            "resend the identical XML; to change answers, edit the submission in Collect.",
-            {"instance_id": parsed.instance_id},
-        )
+        raise _conflict(parsed.instance_id)
     added = _attach(existing, stored)
     return IngestResult(
         IngestOutcome.ATTACHMENTS_ADDED if added else IngestOutcome.DUPLICATE, existing
     )
+
+
+def _conflict(instance_id: str) -> AppError:
+    return AppError(
+        "submission.conflict",
+        409,
+        "Đã có một phiếu với cùng instanceID nhưng nội dung khác. Muốn gửi thêm tệp đính kèm "
+        "thì phải gửi lại đúng tệp XML cũ; muốn sửa phiếu thì hãy sửa trên ODK Collect.",
+        "A submission already exists with this instanceID but different XML. To add files, "
+        "resend the identical XML; to change answers, edit the submission in Collect.",
+        {"instance_id": instance_id},
+    )
+
+
+def _may_change(prepared: PreparedSubmission, submission: Submission) -> bool:
+    """Whether the account sending ``prepared`` may submit for ``submission``'s household:
+    same commune, and one of its villages when limited to some."""
+    if prepared.commune_id is None or submission.commune_id != prepared.commune_id:
+        return False
+    allowed = prepared.submitter_villages
+    return not allowed or submission.village_id in allowed
 
 
 def _prepare(xml: bytes, submitter: User, max_xml_bytes: int) -> PreparedSubmission:
@@ -267,6 +294,7 @@ def _prepare(xml: bytes, submitter: User, max_xml_bytes: int) -> PreparedSubmiss
         submitter_id=submitter.id,
         commune_id=submitter.commune_id,
         stored={},
+        submitter_villages=tuple(v.id for v in submitter.villages),
     )
 
 
@@ -373,7 +401,8 @@ def _create_edit(
 ) -> SubmissionVersion:
     parsed = prepared.parsed
     old = _version_by_instance_id(prepared.form_id, parsed.deprecated_id or "")
-    if old is None:
+    # Another commune's (or village's) submission is answered exactly as a missing one.
+    if old is None or not _may_change(prepared, old.submission):
         raise AppError(
             "submission.edit_unknown",
             404,

@@ -70,6 +70,17 @@ def add_other_province(app, commune_name: str = "Xã Khác", **villages: str) ->
         )
 
 
+def add_national_admin(app, username: str = "quocgia") -> None:
+    """A national administrator (no province; password matkhau-123)."""
+    with app.app_context(), write_transaction(db.session):
+        create_user(
+            username=username,
+            display_name="Quản trị trung ương",
+            role=Role.NATIONAL,
+            password="matkhau-123",
+        )
+
+
 def open_monthly_round(officer, started_on: date | None = None) -> str:
     """Open this month's in-year round for X1 through the page, starting ``started_on`` (default
     today, so that what was sent just now belongs to it); its URL."""

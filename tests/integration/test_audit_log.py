@@ -24,7 +24,7 @@ from server.extensions import db
 from server.geography.models import Commune
 from server.households.services import import_households
 from server.questionnaires.services import assign_form, get_form
-from tests.integration.procedure import add_other_province
+from tests.integration.procedure import add_national_admin, add_other_province
 from tests.xlsforms import household_form
 
 HTTPS = "https://rasoat.test"
@@ -267,7 +267,7 @@ def test_a_refused_change_records_nothing(app, client, seeded):
     reply = client.post(
         "/api/v1/forms/rasoat_demo/draft/publish", headers=_basic("admin1"), base_url=HTTPS
     )
-    assert reply.status_code == 404
+    assert reply.status_code == 403  # a national form: not the province's to publish
     assert _upload_form(client, b"not a workbook").status_code == 400
     assert _events(app, mark) == []
 
@@ -472,13 +472,15 @@ def test_password_change_is_recorded_without_the_password(app, seeded):
 
 @pytest.fixture
 def history(app, client, seeded):
-    """A few events by admin1 on top of the seeded (system) ones."""
+    """A few events by admin1 (and the national administrator, who owns the demo form) on top
+    of the seeded (system) ones."""
+    add_national_admin(app)
     client.patch(
         "/api/v1/forms/rasoat_demo",
         json={"state": "closing"},
-        headers=_basic("admin1"),
+        headers=_basic("quocgia"),
         base_url=HTTPS,
-    )
+    ).close()
     client.put(
         "/api/v1/communes/X2/b1-tables",
         json={"standard": "2022_2025", "area_type": "rural", "table_code": DEMO_TABLE},
@@ -516,7 +518,8 @@ def test_the_page_lists_newest_first_and_filters(app, history):
         return _rows(reply.get_data(as_text=True))
 
     assert len(shown("action=form.state")) == 1
-    assert len(shown("actor=admin1")) == 2
+    assert len(shown("actor=admin1")) == 1  # the form change was the national administrator's
+    assert len(shown("actor=quocgia")) == 1
     assert len(shown("actor=h%E1%BB%87+th%E1%BB%91ng")) == len(_events(app)) - 2  # "hệ thống"
     assert len(shown("actor=nobody")) == 1  # the "nothing" row
     assert "Không có thay đổi nào." in shown("actor=nobody")[0]
@@ -554,7 +557,7 @@ def test_pagination(app, seeded):
 
         for number in range(60):
             record("test.event", "thing", number, commune_id=x2.id)
-        assign_form(form, x2)
+        assign_form(form, x2, actor=None)
     browser = _login(app, "admin1")
     total = len(_events(app))
     first = browser.get("/admin/nhat-ky").get_data(as_text=True)
@@ -577,14 +580,14 @@ def test_an_administrator_sees_only_their_province(app, history):
     add_other_province(app, "Xã Y Một")
     with app.app_context(), write_transaction(db.session):
         y1 = db.session.scalar(select(Commune).where(Commune.code == "Y1"))
-        assign_form(get_form(history.form_id), y1)
+        assign_form(get_form(history.form_id), y1, actor=None)
     other = _login(app, "admin2")
     rows = "".join(_rows(other.get("/admin/nhat-ky").get_data(as_text=True)))
     assert "Xã Y Một" in rows  # their own commune's event
     assert "Xã Một" not in rows and "Xã Hai" not in rows
     assert "Nhập danh sách hộ" not in rows and "Chọn bảng điểm B1 cho xã" not in rows
-    assert "Đổi trạng thái biểu mẫu" in rows  # no commune: province-wide objects
-    assert "Tạo tài khoản" in rows  # admin1 and admin2 belong to no commune
+    assert "Đổi trạng thái biểu mẫu" in rows  # a national form: every province sees it
+    assert "Tạo tài khoản" in rows  # admin2's own account, of their province
     nothing = _rows(other.get("/admin/nhat-ky?commune=X1").get_data(as_text=True))
     assert len(nothing) == 1 and "Không có thay đổi nào." in nothing[0]
     listed = list(
@@ -622,7 +625,7 @@ def test_csv_export_streams_the_filtered_events(app, history):
     assert assigned["before"] == '{"2022_2025/rural": null}'
     assert assigned["after"] == '{"2022_2025/rural": "demo_2022_2025_rural"}'
 
-    filtered = browser.get("/admin/nhat-ky.csv?actor=admin1&action=form.state")
+    filtered = browser.get("/admin/nhat-ky.csv?actor=quocgia&action=form.state")
     rows = list(csv.DictReader(io.StringIO(filtered.get_data(as_text=True).lstrip("\ufeff"))))
     assert [(r["action"], r["target_id"], r["after"]) for r in rows] == [
         ("form.state", "rasoat_demo", '{"state": "closing"}')

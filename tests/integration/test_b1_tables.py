@@ -26,6 +26,7 @@ from server.submissions.models import Submission
 from tests.collect_client import CollectClient, FlaskTransport
 from tests.engines import webforms
 from tests.forms.test_phieu_b import CASES, fill
+from tests.integration.procedure import add_national_admin
 
 HTTPS = "https://r.test"
 TEST_LABEL = "Bảng điểm B1 thử nghiệm — không phải số liệu chính thức"
@@ -373,15 +374,14 @@ def test_assignment_resolution_and_mismatches_refused(app, client, seeded):
     assert _resolve(app, "X1", "2027_2030", "rural") is None
     assert _resolve(app, "X2", "2022_2025", "rural") is None
 
-    # An uploaded version of the same code is newer than the shipped one: it applies now.
+    # An uploaded version of the same code is newer than the shipped one: it applies now.  The
+    # shipped table is national: its new version comes from a national administrator.
     newer = yaml.safe_load((TABLES_DIR / f"{DEMO_CODE}.yaml").read_text(encoding="utf-8"))
     newer |= {"version": "demo-1-thu", "label_vi": TEST_LABEL}
-    assert (
-        upload(
-            client, seeded, yaml.safe_dump(newer, allow_unicode=True).encode(), "moi.yaml"
-        ).status_code
-        == 201
-    )
+    content = yaml.safe_dump(newer, allow_unicode=True).encode()
+    assert upload(client, seeded, content, "moi.yaml").status_code == 403  # a province: no
+    add_national_admin(app)
+    assert upload(client, seeded, content, "moi.yaml", username="quocgia").status_code == 201
     assert _resolve(app, "X1", "2022_2025", "rural").version == "demo-1-thu"
 
     # A table for another income region, area type or standard is refused.
@@ -534,7 +534,11 @@ def test_assignment_and_new_version_rescore_keeping_history(
     newer = yaml.safe_load((TABLES_DIR / f"{DEMO_CODE}.yaml").read_text(encoding="utf-8"))
     newer |= {"version": "demo-2-thu", "label_vi": TEST_LABEL}
     newer["items"]["b1_pension"]["options"]["khong"] = 1
-    reply = upload(client, seeded, yaml.safe_dump(newer, allow_unicode=True).encode(), "demo2.yaml")
+    add_national_admin(app)
+    national = {"username": "quocgia"}
+    reply = upload(
+        client, seeded, yaml.safe_dump(newer, allow_unicode=True).encode(), "demo2.yaml", **national
+    )
     assert reply.status_code == 201
     assert (reply.json["rescore_queued"], reply.json["communes"]) == (1, ["X1"])
     reply.close()
@@ -546,7 +550,9 @@ def test_assignment_and_new_version_rescore_keeping_history(
     assert scores[-1].inputs_sha256 == scores[1].inputs_sha256
 
     # Re-uploading the identical version re-scores nothing; neither does a table nobody uses.
-    same = upload(client, seeded, yaml.safe_dump(newer, allow_unicode=True).encode(), "demo2.yaml")
+    same = upload(
+        client, seeded, yaml.safe_dump(newer, allow_unicode=True).encode(), "demo2.yaml", **national
+    )
     same.close()
     assert (same.status_code, same.json["rescore_queued"]) == (200, 0)
     unused = upload(client, seeded, yaml_bytes(), "thu.yaml")

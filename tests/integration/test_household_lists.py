@@ -54,9 +54,11 @@ def _publish_household_form(app, publish):
         upload = upload_xlsform(
             household_form(), blobs=blob_store(), uploaded_by=None, validate=False
         )
-        publish_draft(upload.version.form)
+        publish_draft(upload.version.form, actor=None)
         assign_form(
-            upload.version.form, db.session.scalar(select(Commune).where(Commune.code == "X1"))
+            upload.version.form,
+            db.session.scalar(select(Commune).where(Commune.code == "X1")),
+            actor=None,
         )
 
 

@@ -189,7 +189,7 @@ def test_manifest_lists_media_with_percent_encoded_urls(make_app, database_url, 
         version = publish_form_version(xform, blobs=blob_store(), media={"ảnh mẫu.png": png})
         from server.geography.models import Commune
 
-        assign_form(version.form, db.session.query(Commune).filter_by(code="X1").one())
+        assign_form(version.form, db.session.query(Commune).filter_by(code="X1").one(), actor=None)
     phone = CollectClient(FlaskTransport(app), f"http://rasoat.test/key/{seeded.reviewer_token}")
     entry = next(e for e in phone.form_list() if e.form_id == "media_form")
     media = phone.manifest(entry)  # fails on unencoded URLs or a bad hash format

@@ -81,7 +81,7 @@ def test_retired_form_version_is_409(app, phone, seeded):
 
 def test_closed_form_refuses_and_closing_form_accepts(app, phone, seeded):
     with app.app_context(), write_transaction(db.session):
-        set_form_state(get_form(seeded.form_id), FormState.CLOSING)
+        set_form_state(get_form(seeded.form_id), FormState.CLOSING, actor=None)
     assert (
         post(
             phone,
@@ -91,7 +91,7 @@ def test_closed_form_refuses_and_closing_form_accepts(app, phone, seeded):
     )
     assert phone.form_list() == []  # closing: no longer offered for download
     with app.app_context(), write_transaction(db.session):
-        set_form_state(get_form(seeded.form_id), FormState.CLOSED)
+        set_form_state(get_form(seeded.form_id), FormState.CLOSED, actor=None)
     reply = post(phone, demo_instance())
     assert reply.status == 409
     assert "đã đóng" in reply.message

@@ -1,0 +1,656 @@
+"""Every write above the commune — the JSON API, the administrators' pages and ODK Collect's
+submission endpoint — tried by every role from two provinces × two communes (and a national
+administrator): only the owner changes anything; for everyone else nothing changes (forms,
+versions, drafts, assignments, B1 tables, commune tables, submissions, files, audit log).
+
+Every write route of the API and of the administrators' pages must appear in ``CASES`` (or in
+``COVERED_ELSEWHERE`` with the test that covers it): a write route added later fails this file
+until someone says who may use it.  The commune pages' writes are walked by
+``test_every_route_scope.py``."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from server.accounts.models import Role, User
+from server.accounts.services import create_user
+from server.audit.models import AuditEvent
+from server.blobs import blob_store
+from server.db import write_transaction
+from server.extensions import db
+from server.geography.models import Commune, Village
+from server.questionnaires.models import Form, FormAssignment, FormVersion, VersionState
+from server.questionnaires.services import assign_form, create_version, get_form
+from server.scoring.models import B1Table, CommuneB1Table
+from server.scoring.tables import TABLES_DIR
+from server.submissions.models import Submission, SubmissionAttachment, SubmissionVersion
+from tests.collect_client import CollectClient, FlaskTransport
+from tests.instances import demo_instance, jpeg_bytes, new_instance_id
+from tests.integration.procedure import add_national_admin, add_other_province, csrf
+
+HTTPS = "https://rasoat.test"
+PASSWORD = "matkhau-123"
+DEMO_TABLE = "demo_2022_2025_rural"
+
+# Every account of the test world: two provinces (P1: communes X1, X2; P2: commune Y1), every
+# role, and a national administrator.
+ACTORS = (
+    "admin1",  # P1 administrator
+    "admin2",  # P2 administrator
+    "quocgia",  # national administrator
+    "canbo1",  # X1 officer
+    "canbo.x2",  # X2 officer
+    "canbo.y1",  # Y1 officer (P2)
+    "rsv1",  # X1 reviewer, every village
+    "rsv.t02",  # X1 reviewer limited to village T02
+    "rsv2",  # X2 reviewer
+    "rsv.y1",  # Y1 reviewer (P2)
+    "tt.t02",  # village head of X1's T02
+    "tt.y1",  # village head of Y1's T01 (P2)
+)
+PASSWORDS = {"rsv1": "rsv1-pass-xyz"}
+
+
+def _form_xml(form_id: str, version: str) -> bytes:
+    return f"""<?xml version="1.0"?>
+<h:html xmlns="http://www.w3.org/2002/xforms" xmlns:h="http://www.w3.org/1999/xhtml"
+        xmlns:jr="http://openrosa.org/javarosa">
+  <h:head><h:title>Phiếu {form_id}</h:title><model>
+    <instance><data id="{form_id}" version="{version}"><ghi_chu/><meta><instanceID/></meta>
+    </data></instance>
+    <bind nodeset="/data/ghi_chu" type="string"/>
+    <bind nodeset="/data/meta/instanceID" type="string" readonly="true()" jr:preload="uid"/>
+  </model></h:head>
+  <h:body><input ref="/data/ghi_chu"><label>Ghi chú</label></input></h:body>
+</h:html>""".encode()
+
+
+def _table_yaml(code: str, version: str) -> bytes:
+    data = yaml.safe_load((TABLES_DIR / f"{DEMO_TABLE}.yaml").read_text(encoding="utf-8"))
+    data |= {"code": code, "version": version, "label_vi": "Bảng thử của tỉnh (không chính thức)"}
+    return yaml.safe_dump(data, allow_unicode=True).encode()
+
+
+@pytest.fixture
+def world(app, seeded):
+    """The seeded province P1 plus P2, every role, a P1-owned form with a published version and
+    a draft, and a P1-owned B1 table; the national demo form assigned in both provinces."""
+    add_other_province(app, T01="Thôn Một Y")
+    add_national_admin(app)
+    with app.app_context(), write_transaction(db.session):
+        communes = {c.code: c for c in db.session.scalars(select(Commune))}
+        x1, y1 = communes["X1"], communes["Y1"]
+        t02 = next(v for v in x1.villages if v.code == "T02")
+        y1_t01 = next(v for v in y1.villages if v.code == "T01")
+        for username, role, commune, villages in [
+            ("canbo.x2", Role.OFFICER, communes["X2"], []),
+            ("canbo.y1", Role.OFFICER, y1, []),
+            ("rsv.y1", Role.REVIEWER, y1, []),
+            ("tt.t02", Role.VILLAGE_HEAD, x1, [t02]),
+            ("tt.y1", Role.VILLAGE_HEAD, y1, [y1_t01]),
+        ]:
+            create_user(
+                username=username,
+                display_name=username,
+                role=role,
+                password=PASSWORD,
+                commune=commune,
+                villages=villages,
+            )
+        admin1 = db.session.scalar(select(User).where(User.username == "admin1"))
+        demo = get_form(seeded.form_id)
+        for code in ("X2", "Y1"):
+            assign_form(demo, communes[code], actor=None)
+        p1 = create_version(_form_xml("p1_form", "1"), blobs=blob_store(), uploaded_by=admin1)
+        assign_form(p1.form, x1, actor=None)
+        create_version(
+            _form_xml("p1_form", "2"),
+            blobs=blob_store(),
+            uploaded_by=admin1,
+            state=VersionState.DRAFT,
+            test_token="p1-draft-token",
+        )
+    client = app.test_client(use_cookies=False)
+    reply = client.post(
+        "/api/v1/b1-tables",
+        data={"file": (io.BytesIO(_table_yaml("p1_table", "1")), "p1.yaml")},
+        headers=_basic("admin1"),
+        base_url=HTTPS,
+        content_type="multipart/form-data",
+    )
+    assert reply.status_code == 201, reply.json
+    return seeded
+
+
+def _basic(username: str) -> dict[str, str]:
+    secret = PASSWORDS.get(username, PASSWORD)
+    token = base64.b64encode(f"{username}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def _snapshot(app) -> dict:
+    """Everything a write above the commune can change."""
+    with app.app_context():
+        return {
+            "forms": sorted(
+                (f.xml_form_id, f.state.value, f.province_id, f.current_version_id)
+                for f in db.session.scalars(select(Form))
+            ),
+            "versions": sorted(
+                (v.form_id, v.version, v.state.value, v.accepting_submissions)
+                for v in db.session.scalars(select(FormVersion))
+            ),
+            "assignments": sorted(
+                (a.form_id, a.commune_id) for a in db.session.scalars(select(FormAssignment))
+            ),
+            "tables": sorted(
+                (t.code, t.version, t.province_id) for t in db.session.scalars(select(B1Table))
+            ),
+            "commune_tables": sorted(
+                (c.commune_id, c.standard, c.area_type, c.table_code)
+                for c in db.session.scalars(select(CommuneB1Table))
+            ),
+            "audit": db.session.scalar(select(func.count()).select_from(AuditEvent)),
+        }
+
+
+# --- the JSON API and the administrators' pages ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One write, who may make it, and a request that makes it."""
+
+    name: str
+    endpoint: str  # the route it exercises (checked against the URL map)
+    allowed: frozenset[str]
+    send: Callable  # (client, username) -> response
+
+
+def _api(method: str, url: str, json=None, files=None):
+    def send(client, username):
+        if files is not None:
+            return client.open(
+                url,
+                method=method,
+                data=files(),
+                headers=_basic(username),
+                base_url=HTTPS,
+                content_type="multipart/form-data",
+            )
+        return client.open(url, method=method, json=json, headers=_basic(username), base_url=HTTPS)
+
+    return send
+
+
+def _page(url: str, data: dict | None = None, files=None):
+    def send(client, username):
+        page = client.get("/login")
+        token = csrf(page.get_data(as_text=True))
+        login = client.post(
+            "/login",
+            data={"username": username, "password": PASSWORDS.get(username, PASSWORD)}
+            | {"csrf_token": token},
+        )
+        if login.status_code != 302:  # reviewers have no web pages
+            return login
+        page = client.get("/admin/forms")
+        if page.status_code != 200:  # not an administrator: the page refuses them already
+            return client.post(url, data=data or {})
+        token = csrf(page.get_data(as_text=True))
+        body = dict(data or {}) | {"csrf_token": token}
+        if files is not None:
+            body |= files()
+        return client.post(url, data=body)
+
+    return send
+
+
+def _b1_file(code: str, version: str):
+    return lambda: {"file": (io.BytesIO(_table_yaml(code, version)), f"{code}.yaml")}
+
+
+ONLY = frozenset
+CASES = [
+    # A province's own form: only its administrators.
+    Case(
+        "close p1 form",
+        "forms_api.patch_form",
+        ONLY({"admin1"}),
+        _api("PATCH", "/api/v1/forms/p1_form", {"state": "closed"}),
+    ),
+    Case(
+        "retire p1 version",
+        "forms_api.patch_version",
+        ONLY({"admin1"}),
+        _api("PATCH", "/api/v1/forms/p1_form/versions/1", {"accepting_submissions": False}),
+    ),
+    Case(
+        "publish p1 draft",
+        "forms_api.publish",
+        ONLY({"admin1"}),
+        _api("POST", "/api/v1/forms/p1_form/draft/publish"),
+    ),
+    Case(
+        "discard p1 draft",
+        "forms_api.delete_draft",
+        ONLY({"admin1"}),
+        _api("DELETE", "/api/v1/forms/p1_form/draft"),
+    ),
+    Case(
+        "assign p1 form in P1",
+        "forms_api.assign",
+        ONLY({"admin1"}),
+        _api("POST", "/api/v1/forms/p1_form/assignments", {"commune": "X2"}),
+    ),
+    Case(
+        "assign p1 form in P2",
+        "forms_api.assign",
+        ONLY(),
+        _api("POST", "/api/v1/forms/p1_form/assignments", {"commune": "Y1"}),
+    ),
+    # A national form: only national administrators change it; provinces assign it at home.
+    Case(
+        "close national form",
+        "forms_api.patch_form",
+        ONLY({"quocgia"}),
+        _api("PATCH", "/api/v1/forms/rasoat_demo", {"state": "closed"}),
+    ),
+    Case(
+        "retire national version",
+        "forms_api.patch_version",
+        ONLY({"quocgia"}),
+        _api(
+            "PATCH",
+            "/api/v1/forms/rasoat_demo/versions/2026112301",
+            {"accepting_submissions": False},
+        ),
+    ),
+    Case(
+        "assign national form in P1",
+        "forms_api.assign",
+        ONLY({"admin1", "quocgia"}),
+        _api("POST", "/api/v1/forms/other_form/assignments", {"commune": "X1"}),
+    ),
+    Case(
+        "assign national form in P2",
+        "forms_api.assign",
+        ONLY({"admin2", "quocgia"}),
+        _api("POST", "/api/v1/forms/other_form/assignments", {"commune": "Y1"}),
+    ),
+    # B1 tables: a code's versions come from its owner only.
+    Case(
+        "new version of p1 table",
+        "b1_tables_api.upload",
+        ONLY({"admin1"}),
+        _api("POST", "/api/v1/b1-tables", files=_b1_file("p1_table", "2")),
+    ),
+    Case(
+        "new version of national table",
+        "b1_tables_api.upload",
+        ONLY({"quocgia"}),
+        _api("POST", "/api/v1/b1-tables", files=_b1_file(DEMO_TABLE, "demo-2")),
+    ),
+    Case(
+        "choose X1 table",
+        "b1_tables_api.assign",
+        ONLY({"admin1"}),
+        _api(
+            "PUT",
+            "/api/v1/communes/X1/b1-tables",
+            {"standard": "2022_2025", "area_type": "rural", "table_code": "p1_table"},
+        ),
+    ),
+    Case(
+        "choose Y1 table",
+        "b1_tables_api.assign",
+        ONLY({"admin2"}),
+        _api(
+            "PUT",
+            "/api/v1/communes/Y1/b1-tables",
+            {"standard": "2022_2025", "area_type": "rural", "table_code": DEMO_TABLE},
+        ),
+    ),
+    Case(
+        "P2 chooses a P1 table",
+        "b1_tables_api.assign",
+        ONLY(),
+        _api(
+            "PUT",
+            "/api/v1/communes/Y1/b1-tables",
+            {"standard": "2022_2025", "area_type": "rural", "table_code": "p1_table"},
+        ),
+    ),
+    # The same through the administrators' pages.
+    Case(
+        "page: close p1 form",
+        "forms_admin.change_state",
+        ONLY({"admin1"}),
+        _page("/admin/forms/p1_form/state", {"state": "closed"}),
+    ),
+    Case(
+        "page: close national form",
+        "forms_admin.change_state",
+        ONLY({"quocgia"}),
+        _page("/admin/forms/rasoat_demo/state", {"state": "closed"}),
+    ),
+    Case(
+        "page: retire p1 version",
+        "forms_admin.accepting",
+        ONLY({"admin1"}),
+        _page("/admin/forms/p1_form/versions/1/accepting", {"accepting": "0"}),
+    ),
+    Case(
+        "page: publish p1 draft",
+        "forms_admin.publish",
+        ONLY({"admin1"}),
+        _page("/admin/forms/p1_form/publish"),
+    ),
+    Case(
+        "page: discard p1 draft",
+        "forms_admin.discard",
+        ONLY({"admin1"}),
+        _page("/admin/forms/p1_form/discard"),
+    ),
+    Case(
+        "page: assign p1 form",
+        "forms_admin.assign",
+        ONLY({"admin1"}),
+        _page("/admin/forms/p1_form/assign", {"commune": "X2"}),
+    ),
+    Case(
+        "page: assign p1 form in P2",
+        "forms_admin.assign",
+        ONLY(),
+        _page("/admin/forms/p1_form/assign", {"commune": "Y1"}),
+    ),
+    Case(
+        "page: new version of p1 table",
+        "b1_admin.upload",
+        ONLY({"admin1"}),
+        _page("/admin/b1-tables/upload", files=_b1_file("p1_table", "2")),
+    ),
+    Case(
+        "page: new version of national table",
+        "b1_admin.upload",
+        ONLY({"quocgia"}),
+        _page("/admin/b1-tables/upload", files=_b1_file(DEMO_TABLE, "demo-2")),
+    ),
+    Case(
+        "page: choose X1 table",
+        "b1_admin.assign",
+        ONLY({"admin1"}),
+        _page("/admin/b1-tables/communes/X1", {"2022_2025:rural": "p1_table"}),
+    ),
+]
+
+# Write routes whose scope another test walks across provinces, communes and roles.
+COVERED_ELSEWHERE = {
+    "forms_api.upload": "test_every_write_scope.py::test_form_upload_respects_the_owner",
+    "forms_admin.upload": "test_every_write_scope.py::test_form_upload_respects_the_owner",
+    "user_admin.create": "test_user_admin.py (accounts only inside the province)",
+    "user_admin.issue_token": "test_user_admin.py",
+    "user_admin.revoke_token": "test_user_admin.py",
+    "user_admin.change_password": "test_user_admin.py",
+    "user_admin.update": "test_user_admin.py",
+    "user_admin.change_active": "test_user_admin.py",
+    "approvals.change_rule": "test_approval_chain.py (a province's own rule)",
+    "approvals.give_opinion": "test_every_route_scope.py, test_approval_chain.py",
+    "scoring_api.score": "stateless: writes nothing",
+    "openrosa.submission": "test_collect_edits_only_within_the_household_scope",
+    "openrosa_key.submission": "test_collect_edits_only_within_the_household_scope",
+    "openrosa_test.submission": "a draft's own test token (test_form_lifecycle.py)",
+    "auth.login": "test_login_security.py",
+    "auth.logout": "test_login_security.py",
+}
+ABOVE_THE_COMMUNE = ("forms_api", "forms_admin", "b1_tables_api", "b1_admin", "user_admin")
+
+
+def test_every_write_route_above_the_commune_is_in_the_matrix(app):
+    covered = {c.endpoint for c in CASES} | set(COVERED_ELSEWHERE)
+    writes = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.methods & {"POST", "PUT", "PATCH", "DELETE"}
+        and (
+            rule.endpoint.split(".")[0] in ABOVE_THE_COMMUNE
+            or rule.rule.startswith("/api/")
+            or rule.rule.startswith("/admin/")
+            or rule.endpoint.startswith("openrosa")
+        )
+    }
+    assert writes - covered == set(), "say who may use these write routes"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_only_the_owner_writes(app, world, case):
+    before = _snapshot(app)
+    for username in ACTORS:
+        if username in case.allowed:
+            continue
+        reply = case.send(app.test_client(), username)
+        assert reply.status_code in (302, 400, 401, 403, 404, 409), (username, reply.status_code)
+        assert _snapshot(app) == before, f"{username} changed something: {case.name}"
+    for username in sorted(case.allowed)[:1]:  # the owner can: the request really writes
+        reply = case.send(app.test_client(), username)
+        assert reply.status_code in (200, 201, 204, 302), (username, reply.status_code)
+        assert _snapshot(app) != before, f"{username} changed nothing: {case.name}"
+
+
+def test_refusals_say_not_found_for_another_province_and_why_for_a_national_form(app, world):
+    client = app.test_client(use_cookies=False)
+    close = {"state": "closed"}
+    stranger = client.patch(
+        "/api/v1/forms/p1_form", json=close, headers=_basic("admin2"), base_url=HTTPS
+    )
+    assert stranger.status_code == 404
+    assert stranger.json["code"] == "form.not_found"
+    national = client.patch(
+        "/api/v1/forms/rasoat_demo", json=close, headers=_basic("admin1"), base_url=HTTPS
+    )
+    assert national.status_code == 403
+    assert national.json["code"] == "ownership.forbidden"
+    assert "cấp trung ương" in national.json["message"]
+    table = client.post(
+        "/api/v1/b1-tables",
+        data={"file": (io.BytesIO(_table_yaml("p1_table", "9")), "t.yaml")},
+        headers=_basic("admin2"),
+        base_url=HTTPS,
+        content_type="multipart/form-data",
+    )
+    assert table.status_code == 409
+    assert table.json["code"] == "b1_table.code_taken"
+
+
+def test_what_a_province_sees_of_forms_and_tables(app, world):
+    client = app.test_client(use_cookies=False)
+
+    def form_ids(username):
+        reply = client.get("/api/v1/forms", headers=_basic(username), base_url=HTTPS)
+        return {f["form_id"] for f in reply.json}
+
+    assert form_ids("admin1") == {"rasoat_demo", "other_form", "p1_form"}
+    assert form_ids("admin2") == {"rasoat_demo", "other_form"}
+    assert form_ids("quocgia") == {"rasoat_demo", "other_form", "p1_form"}
+
+    def codes(username):
+        reply = client.get("/api/v1/b1-tables", headers=_basic(username), base_url=HTTPS)
+        return {t["code"] for t in reply.json}
+
+    assert "p1_table" in codes("admin1")
+    assert "p1_table" not in codes("admin2")
+    assert DEMO_TABLE in codes("admin2")
+    reply = client.get("/api/v1/b1-tables/p1_table/1", headers=_basic("admin2"), base_url=HTTPS)
+    assert reply.status_code == 404
+
+
+def test_form_upload_respects_the_owner(app, world):
+    """An upload is a new form of the uploader's province, or a new version of a form the
+    uploader owns: never of another province's form (its ID is taken) or a national one."""
+    from tests.xlsforms import workbook
+
+    def upload(username: str, form_id: str, version: str):
+        xlsx = workbook(
+            [["type", "name", "label"], ["text", "ghi_chu", "Ghi chú"]],
+            settings={"form_id": form_id, "version": version},
+        )
+        return app.test_client().post(
+            "/api/v1/forms",
+            data={"xlsform": (io.BytesIO(xlsx), "phieu.xlsx")},
+            headers=_basic(username),
+            base_url=HTTPS,
+            content_type="multipart/form-data",
+        )
+
+    before = _snapshot(app)
+    for username in ACTORS:
+        if username == "admin1":
+            continue
+        reply = upload(username, "p1_form", "3")
+        assert reply.status_code in (401, 403, 409), (username, reply.status_code)
+    reply = upload("admin2", "p1_form", "3")
+    assert reply.json["code"] == "form.id_taken"
+    reply = upload("admin1", "rasoat_demo", "2099")
+    assert (reply.status_code, reply.json["code"]) == (403, "ownership.forbidden")
+    assert _snapshot(app) == before
+    assert upload("admin1", "p1_form", "3").status_code == 201
+    assert upload("admin2", "p2_form", "1").status_code == 201
+    with app.app_context():
+        owners = {f.xml_form_id: f.province_id for f in db.session.scalars(select(Form))}
+        provinces = dict(db.session.execute(select(User.username, User.province_id)).all())
+    assert owners["p1_form"] == provinces["admin1"]
+    assert owners["p2_form"] == provinces["admin2"]
+    assert owners["rasoat_demo"] is None
+
+
+# --- ODK Collect: edits and resends of another household's submission --------------------
+
+
+def _phone(app, username: str) -> CollectClient:
+    return CollectClient(
+        FlaskTransport(app),
+        "http://rasoat.test",
+        username=username,
+        password=PASSWORDS.get(username, PASSWORD),
+    )
+
+
+def _submission_state(app) -> tuple:
+    with app.app_context():
+        return (
+            tuple(
+                (s.instance_id, s.review_state, s.current_version.instance_id)
+                for s in db.session.scalars(select(Submission).order_by(Submission.id))
+            ),
+            db.session.scalar(select(func.count()).select_from(SubmissionVersion)),
+            tuple(
+                (a.name, a.blob_sha256)
+                for a in db.session.scalars(
+                    select(SubmissionAttachment).order_by(SubmissionAttachment.id)
+                )
+            ),
+            db.session.scalar(select(func.count()).select_from(AuditEvent)),
+        )
+
+
+# Who may edit or complete a submission about a household of X1's village T01: an account of
+# X1 not limited to other villages.
+MAY_EDIT_T01 = {"rsv1", "canbo1"}
+
+
+@pytest.mark.parametrize("username", ACTORS)
+def test_collect_edits_only_within_the_household_scope(app, world, username):
+    # A household of X1's village T01, sent without its photo yet (a split upload).
+    owner = _phone(app, "rsv1")
+    victim_id = new_instance_id()
+    victim = demo_instance(victim_id, village="T01", photo="nha.jpg")
+    first = owner.request(
+        "POST",
+        "http://rasoat.test/submission",
+        [("xml_submission_file", "instance.xml", victim, "text/xml")],
+    )
+    assert first.status == 201
+    before = _submission_state(app)
+    phone = _phone(app, username)
+
+    # 1. an edit naming the victim's instanceID
+    edit = demo_instance(
+        new_instance_id(), village="T01", head="Kẻ lạ", photo=None, deprecated_id=victim_id
+    )
+    edited = phone.submit(edit)[-1]
+    # 2. the identical XML with a file: would complete the victim's missing photo
+    resent = phone.submit(victim, {"nha.jpg": jpeg_bytes(9)})[-1]
+    # 3. what an edit of an instanceID that exists nowhere gets
+    unknown = phone.submit(
+        demo_instance(new_instance_id(), village="T01", deprecated_id=new_instance_id())
+    )[-1]
+
+    if username in MAY_EDIT_T01:
+        assert edited.status == 201
+        assert resent.status == 201  # the photo completes it
+        return
+    assert _submission_state(app) == before, username
+    assert edited.status in (403, 404), (username, edited.status)
+    assert resent.status in (403, 409), (username, resent.status)
+    if edited.status == 404:
+        # Indistinguishable from an instanceID that exists nowhere.
+        assert (edited.status, edited.message) == (
+            unknown.status,
+            unknown.message.replace(_deprecated_of(unknown), victim_id),
+        )
+
+
+def _deprecated_of(reply) -> str:
+    import re
+
+    return re.search(r"\((uuid:[^)]+)\)", reply.message).group(1)
+
+
+def test_a_village_reviewer_cannot_move_another_village_out_of_poverty(app, world):
+    """The probe's case: a reviewer limited to T02 edits a T01 household's questionnaire."""
+    owner = _phone(app, "rsv1")
+    victim_id = new_instance_id()
+    assert owner.submit(demo_instance(victim_id, village="T01", photo=None))[-1].status == 201
+    before = _submission_state(app)
+    reply = _phone(app, "rsv.t02").submit(
+        demo_instance(new_instance_id(), village="T02", photo=None, deprecated_id=victim_id)
+    )[-1]
+    assert reply.status == 404
+    assert _submission_state(app) == before
+    with app.app_context():
+        victim = db.session.scalar(select(Submission).where(Submission.instance_id == victim_id))
+        assert victim.review_state == "received"
+        assert victim.current_version.instance_id == victim_id
+        village = db.session.get(Village, victim.village_id)
+        assert village.code == "T01"
+
+
+def test_the_audit_log_shows_a_province_only_its_own_and_national_events(app, world):
+    """The probe saw every administrator read other provinces' events that name no commune
+    (here: P1 uploading its own B1 table and creating its accounts)."""
+
+    def log(username: str) -> str:
+        browser = app.test_client()
+        page = browser.get("/login")
+        browser.post(
+            "/login",
+            data={"username": username, "password": PASSWORD, "csrf_token": csrf(page.text)},
+        )
+        return browser.get("/admin/nhat-ky?target_type=b1_table").get_data(as_text=True)
+
+    assert "p1_table/1" in log("admin1")
+    assert "p1_table/1" not in log("admin2")
+    assert "p1_table/1" in log("quocgia")
+    with app.app_context():
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.target_id == "p1_table/1")
+        ).all()
+        admin1 = db.session.scalar(select(User).where(User.username == "admin1"))
+        assert [e.province_id for e in events] == [admin1.province_id]
