@@ -11,7 +11,7 @@ from server.accounts.services import create_user, issue_device_token, revoke_dev
 from server.db import write_transaction
 from server.errors import AppError
 from server.extensions import db
-from server.geography.models import Commune, Village
+from server.geography.models import Commune, Province, Village
 
 users_cli = AppGroup("users", help="Accounts and device tokens.")
 
@@ -22,10 +22,21 @@ users_cli = AppGroup("users", help="Accounts and device tokens.")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--commune", "commune_code")
 @click.option("--village", "village_codes", multiple=True)
+@click.option("--province", "province_code", help="The province of an administrator.")
 @click.password_option()
-def create(username, display_name, role, commune_code, village_codes, password) -> None:
-    """Create an account (reviewers and officers belong to a commune)."""
+def create(
+    username, display_name, role, commune_code, village_codes, province_code, password
+) -> None:
+    """Create an account: reviewers, officers and village heads belong to a commune, an
+    administrator to a province (--province), a national administrator to neither."""
     with write_transaction(db.session):
+        province = (
+            db.session.scalar(select(Province).where(Province.code == province_code))
+            if province_code
+            else None
+        )
+        if province_code and province is None:
+            raise click.ClickException(f"Unknown province {province_code}.")
         commune = (
             db.session.scalar(select(Commune).where(Commune.code == commune_code))
             if commune_code
@@ -49,6 +60,7 @@ def create(username, display_name, role, commune_code, village_codes, password) 
                 password=password,
                 commune=commune,
                 villages=villages,
+                province=province,
             )
         except AppError as exc:
             raise click.ClickException(exc.message) from None

@@ -75,6 +75,20 @@ def create_user(
             "Tài khoản này phải thuộc một xã.",
             "This account needs a commune.",
         )
+    if role == Role.ADMIN and (province is None or commune is not None):
+        raise AppError(
+            "account.scope",
+            400,
+            "Quản trị viên cấp tỉnh phải thuộc một tỉnh (không thuộc xã nào).",
+            "A province administrator needs a province and no commune.",
+        )
+    if role == Role.NATIONAL and (province is not None or commune is not None):
+        raise AppError(
+            "account.scope",
+            400,
+            "Quản trị viên trung ương không thuộc tỉnh hay xã nào.",
+            "A national administrator belongs to no province or commune.",
+        )
     _check_villages(role, commune, villages or [])
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AppError(

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
+from server.accounts.models import User
+from server.extensions import db
+from server.geography.models import Province
 from tests.collect_client import CollectClient, FlaskTransport
 
 
@@ -39,3 +44,25 @@ def test_forms_state_closing_hides_the_form_from_the_list(app, seeded):
     assert runner.invoke(args=["forms", "state", "rasoat_demo", "closing"]).exit_code == 0
     phone = CollectClient(FlaskTransport(app), f"http://rasoat.test/key/{seeded.reviewer_token}")
     assert phone.form_list() == []
+
+
+def test_users_create_administrators_of_a_province_and_of_the_nation(app, seeded):
+    runner = app.test_cli_runner()
+
+    def create(*args: str):
+        return runner.invoke(args=["users", "create", *args], input="matkhau-123\nmatkhau-123\n")
+
+    refused = create("qt9", "--name", "Q", "--role", "admin")
+    assert refused.exit_code != 0 and "thuộc một tỉnh" in refused.output
+    assert create("qt9", "--name", "Q", "--role", "admin", "--province", "P1").exit_code == 0
+    refused = create("tw1", "--name", "T", "--role", "national", "--province", "P1")
+    assert refused.exit_code != 0 and "không thuộc tỉnh" in refused.output
+    assert create("tw1", "--name", "T", "--role", "national").exit_code == 0
+    with app.app_context():
+        rows = dict(
+            db.session.execute(
+                select(User.username, User.province_id).where(User.username.in_(["qt9", "tw1"]))
+            ).all()
+        )
+        p1 = db.session.scalar(select(Province.id).where(Province.code == "P1"))
+    assert rows == {"qt9": p1, "tw1": None}
