@@ -78,6 +78,8 @@ def staff_page(*roles: Role):
 def _safe_next(target: str | None, user: User) -> str:
     """Only redirect within this site after login; by default to the user's first page."""
     if not target or urlsplit(target).netloc or not target.startswith("/"):
+        if user.role == Role.NATIONAL:
+            return url_for("forms_admin.index")
         return url_for("reports.index" if user.role in STAFF_ROLES else "review.index")
     return target
 

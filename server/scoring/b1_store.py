@@ -554,10 +554,10 @@ def _mismatch(table: PointTable, commune: Commune, standard: str, area: str) -> 
 
 def communes_in_scope(actor: User) -> list[Commune]:
     """The communes whose tables a staff member may see (an administrator: the province's;
-    an officer: their own; a national administrator: every commune, read-only)."""
+    an officer: their own; a national administrator: none — each province chooses)."""
     query = select(Commune).order_by(Commune.code)
     if actor.role == Role.NATIONAL:
-        return list(db.session.scalars(query))
+        return []
     if actor.role == Role.ADMIN:
         query = query.where(Commune.province_id == actor.province_id)
     else:

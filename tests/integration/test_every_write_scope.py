@@ -654,3 +654,21 @@ def test_the_audit_log_shows_a_province_only_its_own_and_national_events(app, wo
         ).all()
         admin1 = db.session.scalar(select(User).where(User.username == "admin1"))
         assert [e.province_id for e in events] == [admin1.province_id]
+
+
+def test_a_national_administrator_lands_on_the_forms_and_sees_every_province(app, world):
+    browser = app.test_client()
+    page = browser.get("/login")
+    reply = browser.post(
+        "/login",
+        data={"username": "quocgia", "password": PASSWORD, "csrf_token": csrf(page.text)},
+    )
+    assert reply.status_code == 302 and reply.headers["Location"].endswith("/admin/forms")
+    forms = browser.get("/admin/forms").get_data(as_text=True)
+    assert "p1_form" in forms and "rasoat_demo" in forms
+    assert 'href="/admin/nhat-ky"' in forms and 'href="/admin/nguoi-dung"' not in forms
+    assert browser.get("/admin/nhat-ky").status_code == 200
+    assert browser.get("/admin/b1-tables").status_code == 200
+    assert browser.get("/admin/nguoi-dung").status_code == 403  # accounts: provinces' own
+    detail = browser.get("/admin/forms/p1_form").get_data(as_text=True)
+    assert "Biểu mẫu của Tỉnh Thử." in detail and 'name="state"' not in detail
