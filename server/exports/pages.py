@@ -18,6 +18,7 @@ from server.errors import AppError
 from server.exports import runner
 from server.exports.models import DONE, FAILED, QUEUED, RUNNING, ExportJob
 from server.extensions import db
+from server.filetypes import inert
 from server.geography.models import Commune
 from server.meetings.services import round_for
 from server.submissions.scope import commune_scope
@@ -101,10 +102,13 @@ def download(job_id: int):
     path = blob_store().path_for(job.blob_sha256)
     if not path.is_file():
         abort(404)
-    return send_file(
-        path,
-        mimetype=job.mimetype or "application/octet-stream",
-        as_attachment=True,
-        download_name=job.filename or f"xuat-{job.id}",
-        max_age=0,
+    # Generated here (XLSX, PDF), yet a stored file all the same: a download, never run.
+    return inert(
+        send_file(
+            path,
+            mimetype=job.mimetype or "application/octet-stream",
+            as_attachment=True,
+            download_name=job.filename or f"xuat-{job.id}",
+            max_age=0,
+        )
     )

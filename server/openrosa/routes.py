@@ -20,6 +20,7 @@ from server.blobs import blob_store
 from server.db import write_transaction
 from server.errors import AppError
 from server.extensions import db
+from server.filetypes import SNIFF_BYTES, inert, served_type
 from server.openrosa import responses
 from server.questionnaires.media import media_bytes
 from server.questionnaires.models import FormAttachment, FormVersion
@@ -269,15 +270,14 @@ def _attachment_response(version: FormVersion, name: str, *, draft: bool = False
             f"Biểu mẫu không có tệp đính kèm '{name}'.",
             f"The form has no attachment '{name}'.",
         )
-    mimetype = attachment.content_type
-    if mimetype.startswith("text/"):
-        mimetype += "; charset=utf-8"
-    response = Response(content, mimetype=mimetype)
+    # Typed by its content, always a download, never run by a browser (server.filetypes);
+    # Collect saves the bytes under the manifest's file name whatever the type.
+    response = Response(content, mimetype=served_type(content[:SNIFF_BYTES], attachment.name))
     response.set_etag(hashlib.md5(content, usedforsecurity=False).hexdigest())
     response.headers["Content-Disposition"] = (
         f"attachment; filename*=UTF-8''{quote(attachment.name, safe='')}"
     )
-    return response.make_conditional(request)
+    return inert(response).make_conditional(request)
 
 
 @bp.route("/submission", methods=["HEAD", "GET"])

@@ -17,6 +17,7 @@ from server.blobs import blob_store
 from server.db import write_transaction
 from server.errors import AppError
 from server.extensions import db
+from server.filetypes import inert
 from server.geography.models import Commune
 from server.questionnaires.models import Form, FormState, FormVersion
 from server.questionnaires.schemas import (
@@ -189,4 +190,4 @@ def version_download(form: Form, version: str, kind: str) -> Response:
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{form.xml_form_id}-{found.version}.{kind}"'
     )
-    return response
+    return inert(response)  # an uploaded file: saved, never rendered (server.filetypes)

@@ -18,6 +18,7 @@ from server.blobs import blob_store
 from server.db import write_transaction
 from server.errors import AppError
 from server.extensions import db
+from server.filetypes import inert, is_inline, media_kind, read_head, served_type
 from server.geography.models import Commune, Village
 from server.i18n import current_language, localized
 from server.questionnaires.labels import form_labels, labelled_answers
@@ -35,7 +36,7 @@ from server.review.services import (
 )
 from server.scoring.labels import CATEGORY_LABELS
 from server.scoring.models import HouseholdScore
-from server.submissions.models import Submission, SubmissionVersion
+from server.submissions.models import Submission, SubmissionAttachment, SubmissionVersion
 from server.submissions.scope import commune_scope, in_scope, village_scope
 from server.web_forms import filter_date, list_page, run_and_flash
 
@@ -192,13 +193,13 @@ def detail(submission_id: int):
     version = submission.current_version
     labels = form_labels(version.form_version.xform, current_language())
     rows = labelled_answers(labels, version.fields)
-    images = [a for a in version.attachments if a.blob_sha256]
+    files = [(a, _kind_of(a)) for a in version.attachments if a.blob_sha256]
     return render_template(
         "review/submission.html",
         submission=submission,
         version=version,
         rows=rows,
-        images=images,
+        files=files,
         points=_geopoints(version),
         score=_score_of(submission),
         household=household_of(submission),
@@ -236,22 +237,42 @@ def _history(submission: Submission) -> list[dict]:
     return sorted(entries, key=lambda entry: entry["at"])
 
 
+def _served_type_of(attachment: SubmissionAttachment) -> str:
+    """What the stored bytes are (never the phone's declared type, kept in ``content_type``)."""
+    return served_type(read_head(blob_store().path_for(attachment.blob_sha256)), attachment.name)
+
+
+def _kind_of(attachment: SubmissionAttachment) -> str | None:
+    """How the detail page may show a file: embedded (image, audio, video), opened (pdf), or
+    only offered as a download (None)."""
+    try:
+        return media_kind(_served_type_of(attachment))
+    except OSError:  # the blob is missing: the link answers 404 rather than the page 500
+        return None
+
+
 @bp.get("/<int:submission_id>/tep/<path:name>")
 @staff_page(*VIEWERS)
 def attachment(submission_id: int, name: str):
+    """A file of the submission, typed by its content: photos, recordings, videos and PDFs open
+    in the browser; anything else (HTML, SVG, …) is only ever downloaded (stored XSS)."""
     submission = submission_for(current_user, submission_id)
     found = next(
         (a for a in submission.current_version.attachments if a.name == name and a.blob_sha256),
         None,
     )
-    if found is None:
+    path = blob_store().path_for(found.blob_sha256) if found is not None else None
+    if path is None or not path.is_file():
         abort(404)
-    return send_file(
-        blob_store().path_for(found.blob_sha256),
-        mimetype=found.content_type or "application/octet-stream",
+    mimetype = served_type(read_head(path), found.name)
+    response = send_file(
+        path,
+        mimetype=mimetype,
+        as_attachment=not is_inline(mimetype),
         download_name=found.name,
         max_age=3600,
     )
+    return inert(response)
 
 
 def _action(submission_id: int, apply) -> object:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
-import mimetypes
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -41,9 +40,11 @@ from server.blobs import BlobStore, StoredBlob
 from server.db import utcnow
 from server.errors import AppError
 from server.extensions import db
+from server.filetypes import served_type
 from server.geography.models import Village
 from server.questionnaires.models import DraftSubmission, FormState, FormVersion
 from server.questionnaires.services import can_fill, get_form, published_version
+from server.submissions.filenames import safe_attachment_name
 from server.submissions.models import (
     Submission,
     SubmissionAttachment,
@@ -71,9 +72,23 @@ class IngestOutcome(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class IncomingFile:
+    """A file part as the phone sent it: its name and declared type are the phone's word only
+    (see :func:`_files_by_name` and :mod:`server.filetypes`)."""
+
     name: str
     data: bytes
     content_type: str | None = None
+
+
+def _files_by_name(files: list[IncomingFile]) -> dict[str, IncomingFile]:
+    """Non-empty parts by the safe name they are stored under (the XML's answers are reduced the
+    same way, so that each still finds its file)."""
+    return {safe_attachment_name(f.name): f for f in files if f.data}
+
+
+def _referenced_names(values) -> tuple[str, ...]:
+    """The safe names of the files that the binary answers ``values`` refer to, once each."""
+    return tuple(dict.fromkeys(safe_attachment_name(v.strip()) for v in values if v.strip()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +120,7 @@ class PreparedSubmission:
     village_id: int | None
     submitter_id: int
     commune_id: int | None
-    stored: dict[str, tuple[StoredBlob, str | None]]
+    stored: dict[str, tuple[StoredBlob, str]]
     # The villages the submitter is limited to (empty: all of their commune).
     submitter_villages: tuple[int, ...] = ()
 
@@ -151,9 +166,12 @@ def prepare_submission(
     """
     prepared = _prepare(xml, submitter, max_xml_bytes)
     wanted = set(prepared.referenced)
-    # Only files the XML names are kept; Collect sends every file in the instance folder.
+    # Only files the XML names are kept; Collect sends every file in the instance folder.  The
+    # type recorded is what the bytes are, never what the phone declared.
     stored = {
-        f.name: (blobs.put(f.data), f.content_type) for f in files if f.name in wanted and f.data
+        name: (blobs.put(f.data), served_type(f.data, name))
+        for name, f in _files_by_name(files).items()
+        if name in wanted
     }
     return dataclasses.replace(prepared, stored=stored)
 
@@ -273,12 +291,8 @@ def _prepare(xml: bytes, submitter: User, max_xml_bytes: int) -> PreparedSubmiss
         )
     fields = extract_fields(parsed.root, frozenset(form_version.repeats))
     binary = form_version.binary_paths
-    referenced = tuple(
-        dict.fromkeys(
-            value.strip()
-            for key, value in fields.items()
-            if value.strip() and field_schema_path(parsed.root_name, key) in binary
-        )
+    referenced = _referenced_names(
+        value for key, value in fields.items() if field_schema_path(parsed.root_name, key) in binary
     )
     village = _village_of(fields, submitter)
     return PreparedSubmission(
@@ -435,14 +449,12 @@ def _create_edit(
     return version
 
 
-def _set_file(
-    attachment: SubmissionAttachment, blob: StoredBlob, content_type: str | None, now
-) -> None:
+def _set_file(attachment: SubmissionAttachment, blob: StoredBlob, content_type: str, now) -> None:
+    """Point ``attachment`` at its arrived file.  ``content_type`` (what the bytes were sniffed
+    to be) is kept for information; serving reads the file again and never trusts it."""
     attachment.blob_sha256 = blob.sha256
     attachment.size = blob.size
-    attachment.content_type = (
-        content_type or mimetypes.guess_type(attachment.name)[0] or "application/octet-stream"
-    )
+    attachment.content_type = content_type
     attachment.received_at = now
 
 
@@ -484,12 +496,16 @@ def ingest_draft_submission(
         )
     fields = extract_fields(parsed.root, frozenset(draft.repeats))
     binary = draft.binary_paths
-    referenced = {
-        v.strip()
-        for k, v in fields.items()
-        if v.strip() and field_schema_path(parsed.root_name, k) in binary
+    referenced = set(
+        _referenced_names(
+            v for k, v in fields.items() if field_schema_path(parsed.root_name, k) in binary
+        )
+    )
+    stored = {
+        name: blobs.put(f.data).sha256
+        for name, f in _files_by_name(files).items()
+        if name in referenced
     }
-    stored = {f.name: blobs.put(f.data).sha256 for f in files if f.name in referenced and f.data}
     existing = db.session.scalar(
         select(DraftSubmission).where(
             DraftSubmission.form_version_id == draft.id,

@@ -108,6 +108,8 @@ def test_xlsx_export_runs_in_a_background_thread_and_is_downloaded(exports_app, 
     reply = officer.get(f"/xuat/{job_id}/tep")
     assert reply.status_code == 200 and reply.mimetype == XLSX
     assert "danh-sach-toan-xa-X1-2026.xlsx" in reply.headers["Content-Disposition"]
+    assert reply.headers["Content-Disposition"].startswith("attachment")
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
     assert len(reply.data) == job.size
     book = load_workbook(io.BytesIO(reply.data))
     assert book.sheetnames == list(LIST_ORDER)

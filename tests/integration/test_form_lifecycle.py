@@ -210,6 +210,9 @@ def test_every_version_keeps_its_xlsx_and_xml_downloadable(client, seeded):
         "/api/v1/forms/phieu_thu/versions/2026120102.xml", headers=_admin(seeded), base_url=HTTPS
     )
     assert b'version="2026120102"' in xml.data
+    # An uploaded file: saved by the browser, never sniffed or rendered.
+    assert xml.headers["Content-Disposition"].startswith("attachment")
+    assert xml.headers["X-Content-Type-Options"] == "nosniff"
     listing = client.get("/api/v1/forms/phieu_thu", headers=_admin(seeded), base_url=HTTPS).json
     assert [v["version"] for v in listing["versions"]] == ["2026120101", "2026120102"]
     assert listing["current_version"] == "2026120102"

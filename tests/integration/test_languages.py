@@ -10,6 +10,7 @@ from http.cookies import SimpleCookie
 
 import pytest
 
+from tests.integration.procedure import add_national_admin
 from tests.xlsforms import workbook
 
 
@@ -123,11 +124,24 @@ def test_admin_pages_and_their_messages_in_english(app, seeded):
     assert ">Log out</button>" in page
     detail = browser.get(f"/admin/forms/{seeded.form_id}").get_data(as_text=True)
     assert "Published versions" in detail
+    # The demo questionnaire is national: a province administrator is told why, in English.
     reply = browser.post(
         f"/admin/forms/{seeded.form_id}/state", data={"state": "closed", "csrf_token": token}
     )
+    refused = browser.get(reply.headers.get("Location", f"/admin/forms/{seeded.form_id}"))
+    assert "is national: a province may use it but not change it" in refused.get_data(as_text=True)
+    # A national administrator closes it.
+    add_national_admin(app)
+    national = app.test_client()
+    token = _csrf(national.get("/login?lang=en").get_data(as_text=True))
+    national.post(
+        "/login", data={"username": "quocgia", "password": "matkhau-123", "csrf_token": token}
+    )
+    reply = national.post(
+        f"/admin/forms/{seeded.form_id}/state", data={"state": "closed", "csrf_token": token}
+    )
     assert reply.status_code == 302
-    detail = browser.get(reply.headers["Location"]).get_data(as_text=True)
+    detail = national.get(reply.headers["Location"]).get_data(as_text=True)
     assert "State: Closed (not accepting submissions)." in detail
     # The same page in Vietnamese, unchanged.
     detail = browser.get(f"/admin/forms/{seeded.form_id}?lang=vi").get_data(as_text=True)
