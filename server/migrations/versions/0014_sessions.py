@@ -1,4 +1,4 @@
-"""server-side staff sessions and one-use HTTP Digest nonce counts
+"""server-side staff sessions (revocable)
 
 Revision ID: 0014
 Revises: 0013
