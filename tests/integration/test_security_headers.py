@@ -213,3 +213,28 @@ def test_no_page_template_has_inline_script_or_style():
         (path.name, found.group(0)) for path in pages for found in INLINE.finditer(path.read_text())
     ]
     assert not offenders
+
+
+@SQLITE_ONLY
+def test_behind_a_trusted_https_proxy_cookies_are_secure_and_hsts_is_sent(make_app, database_url):
+    """TLS ends at the reverse proxy: the scheme it forwards (trusted by configuration) is the
+    one that counts, so the cookie middleware must sit inside the proxy middleware."""
+    from tests.conftest import seed
+
+    app = make_app(database_url, TRUST_PROXY_HEADERS=1)
+    seed(app)
+    browser = app.test_client()
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "rasoat.test"}
+    page = browser.get("/login", headers=forwarded)
+    reply = browser.post(
+        "/login",
+        headers=forwarded | {"Referer": "https://rasoat.test/login"},
+        data={"username": "admin1", "password": "matkhau-123", "csrf_token": csrf(page.text)},
+    )
+    assert reply.status_code == 302
+    assert _set_cookies(reply)["session"]["secure"]
+    assert reply.headers["Strict-Transport-Security"] == "max-age=31536000"
+    # Without the forwarded scheme the same server answers plain http as plain http.
+    plain = app.test_client().get("/login")
+    assert "Strict-Transport-Security" not in plain.headers
+    assert not _set_cookies(plain)["session"]["secure"]
