@@ -12,7 +12,7 @@ from flask import Flask
 from flask_babel import lazy_gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import i18n
+from server import i18n, security_headers
 from server.blobs import BlobStore
 from server.config import Defaults, flag, load_secret_key
 from server.db import configure_sqlite
@@ -50,6 +50,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     # Non-file multipart fields (a client may send the submission XML as one) may be this big.
     app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_SUBMISSION_XML_BYTES"]
 
+    security_headers.init_app(app)  # before the proxy middleware: it must see the final scheme
     if int(app.config["TRUST_PROXY_HEADERS"]):
         hops = int(app.config["TRUST_PROXY_HEADERS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
@@ -88,9 +89,10 @@ def _configure_logging() -> None:
 
 
 def _configure_cookies(app: Flask) -> None:
-    """Staff session cookie: not readable by scripts, not sent cross-site, https-only when the
-    server is reached over https (or ``SECURE_COOKIES``), expiring after
-    ``SESSION_LIFETIME_HOURS`` without use."""
+    """Staff session cookie: not readable by scripts, not sent cross-site, expiring after
+    ``SESSION_LIFETIME_HOURS`` without use.  Marked https-only on every response when
+    ``SECURE_COOKIES`` or an https ``EXTERNAL_URL`` says so, and in any case on every response to
+    an https request (``server.security_headers``)."""
     secure = flag(app.config["SECURE_COOKIES"])
     if secure is None:
         secure = app.config["EXTERNAL_URL"].startswith("https://")

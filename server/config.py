@@ -44,7 +44,8 @@ class Defaults:
     PASSWORD_HASH_TIME_COST = 3
     PASSWORD_HASH_MEMORY_COST = 65536
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    # Staff web sessions (the login cookie).  Cookies are sent over https only when
+    # Staff web sessions (the login cookie).  Cookies are marked Secure (sent over https only) on
+    # every response to an https request, whatever these say; and on every response at all when
     # SECURE_COOKIES is true, or, left empty, when EXTERNAL_URL starts with "https://".
     SECURE_COOKIES = None
     SESSION_LIFETIME_HOURS = 8
@@ -58,6 +59,10 @@ class Defaults:
     LOGIN_MAX_FAILURES_PER_IP = 20
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
     LOGIN_LOCKOUT_SECONDS = 15 * 60
+    # Strict-Transport-Security max-age, sent on https responses only: one year, the figure
+    # browsers' HSTS preload lists ask for; a server once reached over https stays on https.
+    # No includeSubDomains: other services of the province's domain are not ours to decide.
+    HSTS_MAX_AGE_SECONDS = 365 * 24 * 3600
 
 
 def load_secret_key(instance_path: Path) -> str:

@@ -93,7 +93,7 @@ def _remember_choice(response):
             COOKIE_NAME,
             code,
             max_age=COOKIE_MAX_AGE,
-            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            secure=current_app.config["SESSION_COOKIE_SECURE"] or request.is_secure,
             httponly=True,
             samesite="Lax",
         )

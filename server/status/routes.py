@@ -14,8 +14,9 @@ bp = Blueprint("status", __name__)
 _PAGE = """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>rasoat — máy chủ rà soát hộ nghèo, hộ cận nghèo</title></head>
-<body style="font-family: sans-serif; max-width: 40rem; margin: 2rem auto; line-height: 1.5">
+<title>rasoat — máy chủ rà soát hộ nghèo, hộ cận nghèo</title>
+<link rel="stylesheet" href="{{ url_for('static', filename='status.css') }}"></head>
+<body>
 <h1>rasoat</h1>
 <p>Máy chủ thu thập phiếu rà soát hộ nghèo, hộ cận nghèo, tương thích ODK Collect.</p>
 <h2>Kết nối ODK Collect</h2>
