@@ -432,11 +432,19 @@ def test_deactivated_accounts_cannot_log_in_nor_use_collect(app, seeded):
     assert fresh.request("GET", "http://rasoat.test/formList").status == 401
     assert _form_list(app, f"/key/{seeded.reviewer_token}/formList").status_code == 403
 
-    # Reactivated: both work again.
+    # Reactivated: the password works again, the old device token does not (it was revoked
+    # with the deactivation; the page says a new one must be issued).
     assert _post(browser, f"{BASE}/{officer}/trang-thai", {"active": "1"}).status_code == 302
     assert _login(app, seeded.officer)[1].status_code == 302
-    assert _post(browser, f"{BASE}/{reviewer}/trang-thai", {"active": "1"}).status_code == 302
-    assert _form_list(app, f"/key/{seeded.reviewer_token}/formList").status_code == 200
+    reply = _post(browser, f"{BASE}/{reviewer}/trang-thai", {"active": "1"})
+    assert reply.status_code == 302
+    page = browser.get(f"{BASE}/{reviewer}").get_data(as_text=True)
+    assert "Mã thiết bị cũ vẫn bị thu hồi: hãy cấp mã mới cho điện thoại." in page
+    assert _form_list(app, f"/key/{seeded.reviewer_token}/formList").status_code == 403
+    again = CollectClient(
+        FlaskTransport(app), "http://rasoat.test", seeded.reviewer, seeded.reviewer_password
+    )
+    assert again.request("GET", "http://rasoat.test/formList").status == 200
 
     events = _events(app, "user.active")
     assert [(e.target_id, e.before, e.after) for e in events] == [
