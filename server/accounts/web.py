@@ -159,7 +159,9 @@ def login():
     return render_template("accounts/login.html", username="")
 
 
-def _refuse_locked_out(username: str, ip: str, lockout: Lockout):
+def _refuse_locked_out(
+    username: str, ip: str, lockout: Lockout, template: str = "accounts/login.html"
+):
     seconds = lockout.seconds_left(utcnow())
     audit.warning(
         "login refused: %s locked out for %d s more (username %r, ip %s)",
@@ -177,7 +179,7 @@ def _refuse_locked_out(username: str, ip: str, lockout: Lockout):
         ),
         "error",
     )
-    response = make_response(render_template("accounts/login.html", username=username), 429)
+    response = make_response(render_template(template, username=username), 429)
     response.headers["Retry-After"] = str(seconds)
     return response
 
@@ -200,6 +202,12 @@ def own_password():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if request.method == "POST":
+        # A wrong current password counts as a failed login: whoever holds a session cannot
+        # guess the password here faster than on the login page.
+        username, ip = current_user.username, request.remote_addr or ""
+        lockout = lockout_for(username, ip)
+        if lockout is not None:
+            return _refuse_locked_out(username, ip, lockout, "accounts/own_password.html")
         try:
             with write_transaction(db.session):
                 user = db.session.get(User, current_user.id)
@@ -211,6 +219,9 @@ def own_password():
                     keep_session=session.get(SESSION_ID_KEY),
                 )
         except AppError as error:
+            if error.code == "account.wrong_password":
+                audit.warning("password change refused: %r from %s", username, ip)
+                record_failure(username, ip)
             flash(localized(error.message_vi, error.message_en), "error")
             return render_template("accounts/own_password.html"), error.status
         audit.info("password changed by %r from %s", current_user.username, request.remote_addr)

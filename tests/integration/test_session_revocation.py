@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from server.accounts.models import DeviceToken, Role, StaffSession, User
-from server.accounts.services import create_user
+from server.accounts.services import check_password, create_user
 from server.db import utcnow, write_transaction
 from server.extensions import db
 from server.geography.models import Commune
@@ -335,3 +335,32 @@ def test_the_account_page_lists_live_sessions(app, seeded):
     admin = _login(app, seeded.admin)
     page = admin.get(f"{BASE}/{user_id(app, seeded.officer)}").get_data(as_text=True)
     assert page.count('<tr class="session">') == 1
+
+
+def test_guessing_the_current_password_is_throttled_like_logins(app, seeded):
+    """Whoever holds a session cannot guess the password on the change form faster than on the
+    login page (5 wrong per username, then 429 even with the right one)."""
+    officer = _login(app, seeded.officer)
+    for attempt in range(5):
+        reply = _post(
+            officer,
+            ANY_USER_PAGE,
+            {
+                "current_password": f"doan-{attempt}",
+                "password": "a" * 10,
+                "password_again": "a" * 10,
+            },
+        )
+        assert reply.status_code == 400, attempt
+    reply = _post(
+        officer,
+        ANY_USER_PAGE,
+        {"current_password": seeded.password, "password": "a" * 10, "password_again": "a" * 10},
+    )
+    assert reply.status_code == 429
+    assert "Hãy thử lại sau 15 phút" in reply.get_data(as_text=True)
+    # The username is locked out on the login page too, and the password is the old one.
+    assert try_login(app, seeded.officer)[1].status_code == 429
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == seeded.officer))
+        assert check_password(user, seeded.password)
