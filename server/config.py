@@ -48,7 +48,12 @@ class Defaults:
     # every response to an https request, whatever these say; and on every response at all when
     # SECURE_COOKIES is true, or, left empty, when EXTERNAL_URL starts with "https://".
     SECURE_COOKIES = None
+    # A login lasts this long after it was last used (one working day); each login is a row of
+    # staff_sessions that logout, a password change, deactivation or a role change revokes.
     SESSION_LIFETIME_HOURS = 8
+    # A session's last use is written at most this often: a page view costs no database write,
+    # and a minute is nothing against an 8-hour lifetime.
+    SESSION_TOUCH_SECONDS = 60
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

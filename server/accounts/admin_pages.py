@@ -2,7 +2,9 @@
 administrator's province with filters, creating an account (officer, reviewer, village head, or
 another administrator of the same province), and each account's page: display name and
 villages, deactivation, a new password, and the device tokens that configure ODK Collect with
-one QR code (shown once, right after issuing).
+one QR code (shown once, right after issuing).  Deactivating an account, giving it a new
+password or changing its role, commune or villages ends its browser sessions; deactivation also
+revokes its device tokens, which reactivation does not bring back.
 
 The province is enforced in every query: an account outside it is "not found" (404) on every
 route, whatever the method.  The services (:mod:`server.accounts.services`) validate, flush and
@@ -20,6 +22,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -36,8 +39,10 @@ from server.accounts.services import (
     revoke_device_token,
     set_active,
     set_password,
+    set_role,
     update_user,
 )
+from server.accounts.sessions import SESSION_ID_KEY, live_sessions
 from server.accounts.web import staff_page
 from server.db import write_transaction
 from server.errors import AppError
@@ -276,6 +281,9 @@ def _detail_page(
         form=form
         or {"display_name": user.display_name, "villages": {str(v.id) for v in user.villages}},
         is_self=user.id == current_user.id,
+        sessions=live_sessions(user),
+        communes=_communes(),
+        assignable_roles={r: ROLE_LABELS[r] for r in ROLE_LABELS if r != Role.NATIONAL},
         issued=issued,
         collect_url=collect_url,
         qr_svg=qr_svg,
@@ -328,7 +336,11 @@ def change_active(user_id: int):
     def apply(user: User) -> None:
         set_active(user, active, actor=current_user)
 
-    done = _("Đã mở lại tài khoản.") if active else _("Đã khoá tài khoản.")
+    done = (
+        _("Đã mở lại tài khoản. Mã thiết bị cũ vẫn bị thu hồi: hãy cấp mã mới cho điện thoại.")
+        if active
+        else _("Đã khoá tài khoản. Các phiên đăng nhập và mã thiết bị của tài khoản đã bị thu hồi.")
+    )
     return _change(user_id, apply, done)
 
 
@@ -343,9 +355,40 @@ def change_password(user_id: int):
                 "Hai lần nhập mật khẩu không giống nhau.",
                 "The two passwords differ.",
             )
-        set_password(user, request.form.get("password", ""))
+        # An administrator who sets their own password here stays logged in in this browser.
+        keep = session.get(SESSION_ID_KEY) if user.id == current_user.id else None
+        set_password(user, request.form.get("password", ""), keep_session=keep)
 
     return _change(user_id, apply, _("Đã đặt mật khẩu mới."))
+
+
+@bp.post("/<int:user_id>/vai-tro")
+@staff_page(Role.ADMIN)
+def change_role(user_id: int):
+    def apply(user: User) -> None:
+        try:
+            role = Role(request.form.get("role", ""))
+        except ValueError:
+            raise AppError("account.role", 400, "Hãy chọn vai trò.", "Choose a role.") from None
+        if role == Role.NATIONAL:
+            raise AppError("account.role", 400, "Hãy chọn vai trò.", "Choose a role.")
+        code = request.form.get("commune", "").strip()
+        commune = None if role == Role.ADMIN else _commune_from_form(code)
+        villages = _villages_from_form() if role in VILLAGE_ROLES else []
+        set_role(
+            user,
+            role,
+            commune=commune,
+            villages=villages,
+            province=current_user.province,
+            actor=current_user,
+        )
+
+    return _change(
+        user_id,
+        apply,
+        _("Đã đổi vai trò; tài khoản phải đăng nhập lại."),
+    )
 
 
 @bp.post("/<int:user_id>/ma-thiet-bi")

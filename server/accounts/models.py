@@ -8,6 +8,9 @@ Device tokens let a phone talk to the server through a ``/key/<token>/`` URL (OD
 "app user" model), so one QR code configures it; only the token's SHA-256 is stored.
 Failed web logins are kept for a short while to throttle password guessing
 (:mod:`server.accounts.throttle`).
+A staff login in a browser is a row of ``staff_sessions`` (only its id's SHA-256 is stored, the id
+itself is in the signed session cookie), so that logging out, a password change, deactivation or
+a change of role or scope ends it on the server, whatever copy of the cookie is left somewhere.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class User(UserMixin, Base):
         secondary="user_villages", order_by="Village.code"
     )
     device_tokens: Mapped[list[DeviceToken]] = relationship(back_populates="user")
+    sessions: Mapped[list[StaffSession]] = relationship(back_populates="user", passive_deletes=True)
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot log in
@@ -115,3 +119,28 @@ class LoginFailure(Base):
     ip: Mapped[str] = mapped_column(String(45))
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     channel: Mapped[str] = mapped_column(String(10), default="web", server_default="web")
+
+
+class StaffSession(Base):
+    """One staff login in one browser (:mod:`server.accounts.sessions`).
+
+    The cookie carries a random id; only its SHA-256 is stored, so a copy of this table logs
+    nobody in.  A request is logged in only while the row exists, is not revoked, has not expired
+    (``expires_at``: ``SESSION_LIFETIME_HOURS`` after it was last seen) and its user is active.
+    ``last_seen_at``/``expires_at`` are moved on at most every ``SESSION_TOUCH_SECONDS``;
+    ``ip`` and ``user_agent`` are those of the login, for the account's page.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    user: Mapped[User] = relationship(back_populates="sessions")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -13,6 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from server.accounts.models import DeviceToken, Role, User
 from server.accounts.passwords import digest_ha1, hash_password, hasher, verify_password
+from server.accounts.sessions import revoke_sessions
 from server.audit.services import record
 from server.db import utcnow
 from server.errors import AppError
@@ -68,27 +70,7 @@ def create_user(
         )
     display_name = _validate_display_name(display_name)
     _validate_password(password)
-    if role in (Role.OFFICER, Role.REVIEWER, Role.VILLAGE_HEAD) and commune is None:
-        raise AppError(
-            "account.scope",
-            400,
-            "Tài khoản này phải thuộc một xã.",
-            "This account needs a commune.",
-        )
-    if role == Role.ADMIN and (province is None or commune is not None):
-        raise AppError(
-            "account.scope",
-            400,
-            "Quản trị viên cấp tỉnh phải thuộc một tỉnh (không thuộc xã nào).",
-            "A province administrator needs a province and no commune.",
-        )
-    if role == Role.NATIONAL and (province is not None or commune is not None):
-        raise AppError(
-            "account.scope",
-            400,
-            "Quản trị viên trung ương không thuộc tỉnh hay xã nào.",
-            "A national administrator belongs to no province or commune.",
-        )
+    _check_scope(role, commune, province)
     _check_villages(role, commune, villages or [])
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AppError(
@@ -123,6 +105,32 @@ def create_user(
         },
     )
     return user
+
+
+def _check_scope(role: Role, commune: Commune | None, province: Province | None) -> None:
+    """A commune account has a commune; an administrator a province and no commune; a national
+    administrator neither."""
+    if role in (Role.OFFICER, Role.REVIEWER, Role.VILLAGE_HEAD) and commune is None:
+        raise AppError(
+            "account.scope",
+            400,
+            "Tài khoản này phải thuộc một xã.",
+            "This account needs a commune.",
+        )
+    if role == Role.ADMIN and (province is None or commune is not None):
+        raise AppError(
+            "account.scope",
+            400,
+            "Quản trị viên cấp tỉnh phải thuộc một tỉnh (không thuộc xã nào).",
+            "A province administrator needs a province and no commune.",
+        )
+    if role == Role.NATIONAL and (province is not None or commune is not None):
+        raise AppError(
+            "account.scope",
+            400,
+            "Quản trị viên trung ương không thuộc tỉnh hay xã nào.",
+            "A national administrator belongs to no province or commune.",
+        )
 
 
 def _validate_display_name(display_name: str) -> str:
@@ -162,6 +170,8 @@ def update_user(
     """Change an account's display name and/or villages (None: leave as is).
 
     Returns whether anything changed (an audit record ``user.update`` is written only then).
+    A change of villages ends the account's browser sessions (it logs in again, in its new
+    scope).
 
     :raises AppError: ``account.bad_display_name``, ``account.scope`` (a village head without
         a village, a village of another commune).
@@ -180,6 +190,8 @@ def update_user(
     if after == before:
         return False
     db.session.flush()
+    if after["villages"] != before["villages"]:
+        revoke_sessions(user)
     record(
         "user.update",
         "user",
@@ -194,8 +206,10 @@ def update_user(
 
 
 def set_active(user: User, active: bool, *, actor: User | None = None) -> bool:
-    """Deactivate an account (it can no longer log in, authenticate a phone, or use its device
-    tokens; nothing it did is deleted) or reactivate it.  Returns whether it changed.
+    """Deactivate an account (it can no longer log in or authenticate a phone; its browser
+    sessions and device tokens are revoked; nothing it did is deleted) or reactivate it (which
+    revives neither: it logs in again, and its phones need a new device token).  Returns whether
+    it changed.
 
     :raises AppError: ``account.self_deactivate`` when ``actor`` deactivates their own account.
     """
@@ -211,6 +225,14 @@ def set_active(user: User, active: bool, *, actor: User | None = None) -> bool:
     before = user.active
     user.active = active
     db.session.flush()
+    if not active:
+        revoke_sessions(user)
+        for token in db.session.scalars(
+            select(DeviceToken).where(
+                DeviceToken.user_id == user.id, DeviceToken.revoked_at.is_(None)
+            )
+        ).all():
+            revoke_device_token(token)
     record(
         "user.active",
         "user",
@@ -224,10 +246,13 @@ def set_active(user: User, active: bool, *, actor: User | None = None) -> bool:
     return True
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(user: User, password: str, *, keep_session: str | None = None) -> None:
+    """Give the account a new password and end its browser sessions, except ``keep_session``
+    (the session id of the browser that changed its own password)."""
     _validate_password(password)
     _set_password(user, password)
     db.session.flush()
+    revoke_sessions(user, keep=keep_session)
     record(
         "user.password",
         "user",
@@ -243,8 +268,120 @@ def _set_password(user: User, password: str) -> None:
     user.digest_ha1 = digest_ha1(user.username, current_app.config["AUTH_REALM"], password)
 
 
+def change_own_password(
+    user: User, current: str, new: str, new_again: str, *, keep_session: str | None
+) -> None:
+    """The user's own password change: the current password must be right and the new one typed
+    twice alike.  Every other browser session of the account ends; ``keep_session`` stays.
+
+    :raises AppError: ``account.wrong_password``, ``account.password_mismatch``,
+        ``account.weak_password``.
+    """
+    if not check_password(user, current):
+        raise AppError(
+            "account.wrong_password",
+            400,
+            "Mật khẩu hiện tại không đúng.",
+            "The current password is wrong.",
+        )
+    if new != new_again:
+        raise AppError(
+            "account.password_mismatch",
+            400,
+            "Hai lần nhập mật khẩu không giống nhau.",
+            "The two passwords differ.",
+        )
+    set_password(user, new, keep_session=keep_session)
+
+
+def set_role(
+    user: User,
+    role: Role,
+    *,
+    commune: Commune | None,
+    villages: list[Village] | None = None,
+    province: Province | None = None,
+    actor: User | None = None,
+) -> bool:
+    """Change an account's role and commune (and villages: those of a village head or a
+    reviewer limited to some).  Returns whether anything changed; then the account's browser
+    sessions end, and so do its device tokens when it no longer uses ODK Collect or changes
+    commune.
+
+    :raises AppError: ``account.self_role`` when ``actor`` changes their own account,
+        ``account.scope`` (as :func:`create_user`).
+    """
+    if actor is not None and actor.id == user.id:
+        raise AppError(
+            "account.self_role",
+            400,
+            "Không thể tự đổi vai trò của chính mình.",
+            "You cannot change your own role.",
+        )
+    villages = sorted(set(villages or []), key=lambda v: v.code)
+    if role not in (Role.REVIEWER, Role.VILLAGE_HEAD):
+        villages = []
+    _check_scope(role, commune, province if commune is None else None)
+    _check_villages(role, commune, villages)
+    before = {
+        "role": user.role,
+        "commune": user.commune.code if user.commune else None,
+        "villages": [v.code for v in user.villages],
+        "province_id": user.province_id,
+    }
+    old_commune_id = user.commune_id
+    user.role = role
+    user.commune = commune
+    user.province_id = commune.province_id if commune else (province.id if province else None)
+    user.villages = villages
+    after = {
+        "role": role,
+        "commune": commune.code if commune else None,
+        "villages": [v.code for v in villages],
+        "province_id": user.province_id,
+    }
+    if after == before:
+        return False
+    db.session.flush()
+    revoke_sessions(user)
+    if role not in (Role.REVIEWER, Role.VILLAGE_HEAD) or user.commune_id != old_commune_id:
+        for token in db.session.scalars(
+            select(DeviceToken).where(
+                DeviceToken.user_id == user.id, DeviceToken.revoked_at.is_(None)
+            )
+        ).all():
+            revoke_device_token(token)
+    record(
+        "user.role",
+        "user",
+        user.id,
+        commune_id=user.commune_id or old_commune_id,
+        province_id=user.province_id,
+        before=before,
+        after=after,
+        note=user.username,
+    )
+    return True
+
+
 def check_password(user: User, password: str) -> bool:
     return verify_password(_password_hasher(), user.password_hash, password)
+
+
+def check_password_of_nobody(password: str) -> bool:
+    """Verify ``password`` against a hash of no account, made with the same Argon2 parameters,
+    so that a login for an unknown or deactivated username costs what a wrong password costs
+    (the time does not tell whether an account exists).  Always False."""
+    cfg = current_app.config
+    dummy = _dummy_hash(cfg["PASSWORD_HASH_TIME_COST"], cfg["PASSWORD_HASH_MEMORY_COST"])
+    verify_password(_password_hasher(), dummy, password)
+    return False
+
+
+@functools.cache
+def _dummy_hash(time_cost: int, memory_cost: int) -> str:
+    """A hash of a random password nobody knows (made once per process and parameters)."""
+    return hash_password(hasher(time_cost, memory_cost), secrets.token_urlsafe(32))
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from server.geography.models import Commune, Village
 from server.i18n import current_language, localized
 from server.questionnaires.labels import form_labels, labelled_answers
 from server.questionnaires.models import Form
+from server.redirects import local_target
 from server.review.services import (
     STAFF_STATES,
     STATE_LABELS,
@@ -153,9 +154,9 @@ def bulk():
             else _("Lựa chọn không hợp lệ."),
             "error",
         )
-        return redirect(request.form.get("back") or url_for(".index"))
+        return redirect(local_target(request.form.get("back"), url_for(".index")))
     flash(_("Đã cập nhật %(n)d phiếu.", n=changed), "info")
-    return redirect(request.form.get("back") or url_for(".index"))
+    return redirect(local_target(request.form.get("back"), url_for(".index")))
 
 
 def _score_of(submission: Submission) -> HouseholdScore | None:

@@ -401,6 +401,7 @@ COVERED_ELSEWHERE = {
     "user_admin.change_password": "test_user_admin.py",
     "user_admin.update": "test_user_admin.py",
     "user_admin.change_active": "test_user_admin.py",
+    "user_admin.change_role": "test_user_admin.py",
     "approvals.change_rule": "test_approval_chain.py (a province's own rule)",
     "approvals.give_opinion": "test_every_route_scope.py, test_approval_chain.py",
     "scoring_api.score": "stateless: writes nothing",

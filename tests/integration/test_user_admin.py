@@ -432,11 +432,19 @@ def test_deactivated_accounts_cannot_log_in_nor_use_collect(app, seeded):
     assert fresh.request("GET", "http://rasoat.test/formList").status == 401
     assert _form_list(app, f"/key/{seeded.reviewer_token}/formList").status_code == 403
 
-    # Reactivated: both work again.
+    # Reactivated: the password works again, the old device token does not (it was revoked
+    # with the deactivation; the page says a new one must be issued).
     assert _post(browser, f"{BASE}/{officer}/trang-thai", {"active": "1"}).status_code == 302
     assert _login(app, seeded.officer)[1].status_code == 302
-    assert _post(browser, f"{BASE}/{reviewer}/trang-thai", {"active": "1"}).status_code == 302
-    assert _form_list(app, f"/key/{seeded.reviewer_token}/formList").status_code == 200
+    reply = _post(browser, f"{BASE}/{reviewer}/trang-thai", {"active": "1"})
+    assert reply.status_code == 302
+    page = browser.get(f"{BASE}/{reviewer}").get_data(as_text=True)
+    assert "Mã thiết bị cũ vẫn bị thu hồi: hãy cấp mã mới cho điện thoại." in page
+    assert _form_list(app, f"/key/{seeded.reviewer_token}/formList").status_code == 403
+    again = CollectClient(
+        FlaskTransport(app), "http://rasoat.test", seeded.reviewer, seeded.reviewer_password
+    )
+    assert again.request("GET", "http://rasoat.test/formList").status == 200
 
     events = _events(app, "user.active")
     assert [(e.target_id, e.before, e.after) for e in events] == [
@@ -577,6 +585,44 @@ def test_device_tokens_only_for_collect_accounts(app, seeded):
         )
 
 
+def test_change_an_accounts_role_and_commune(app, seeded, other_province):
+    browser = _admin(app)
+    reviewer = user_id(app, seeded.reviewer)
+    url = f"{BASE}/{reviewer}/vai-tro"
+    # A commune of another province, a national role, no commune for an officer: refused.
+    for data in (
+        {"role": "officer", "commune": "Y1"},
+        {"role": "national", "commune": ""},
+        {"role": "officer", "commune": ""},
+        {"role": "village_head", "commune": "X1"},  # without a village
+    ):
+        reply = _post(browser, url, data)
+        assert reply.status_code == 400, data
+    assert _account(app, seeded.reviewer)["role"] == "reviewer"
+    assert _form_list(app, f"/key/{seeded.reviewer_token}/formList").status_code == 200
+
+    # A reviewer becomes an officer of the second commune: its device tokens are revoked.
+    reply = _post(browser, url, {"role": "officer", "commune": "X2"})
+    assert reply.status_code == 302
+    assert "Đã đổi vai trò; tài khoản phải đăng nhập lại." in browser.get(
+        f"{BASE}/{reviewer}"
+    ).get_data(as_text=True)
+    account = _account(app, seeded.reviewer)
+    assert (account["role"], account["commune"]) == ("officer", "X2")
+    assert _form_list(app, f"/key/{seeded.reviewer_token}/formList").status_code == 403
+    # Then a province administrator (no commune, the province of the one making the change).
+    reply = _post(browser, url, {"role": "admin", "commune": "X1"})
+    assert reply.status_code == 302
+    with app.app_context():
+        user = db.session.get(User, reviewer)
+        assert (user.role, user.commune_id, user.province.code) == (Role.ADMIN, None, "P1")
+    events = _events(app, "user.role")
+    assert [(e.before["role"], e.after["role"]) for e in events] == [
+        ("reviewer", "officer"),
+        ("officer", "admin"),
+    ]
+
+
 # --- scope and roles -------------------------------------------------------------------------
 
 
@@ -592,6 +638,7 @@ def _every_route(uid: int, token_id: int) -> list[tuple[str, str, dict]]:
         ),
         ("POST", f"{BASE}/{uid}/ma-thiet-bi", {"label": "máy lạ"}),
         ("POST", f"{BASE}/{uid}/ma-thiet-bi/{token_id}/thu-hoi", {}),
+        ("POST", f"{BASE}/{uid}/vai-tro", {"role": "officer", "commune": "X1"}),
     ]
 
 

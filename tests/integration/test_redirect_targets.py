@@ -1,0 +1,69 @@
+"""The login page's ``next=`` and the bulk review's ``back=`` never send the browser to another
+site, whatever a crafted link or form says."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+
+from tests.integration.procedure import csrf, login
+
+OFF_SITE = [
+    "//evil.example",
+    "https://evil.example",
+    "/\\evil.example",
+    "javascript:alert(1)",
+    "/\t/evil.example",
+    "http:evil.example",
+]
+
+
+def _on_site(location: str) -> bool:
+    return location.startswith("/") and not location.startswith("//") and "\\" not in location
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_login_next_off_site_goes_to_the_users_first_page(app, seeded, target):
+    browser = app.test_client()
+    token = csrf(browser.get("/login").get_data(as_text=True))
+    reply = browser.post(
+        f"/login?next={quote(target, safe='')}",
+        data={"username": seeded.officer, "password": seeded.password, "csrf_token": token},
+    )
+    assert reply.status_code == 302
+    assert reply.headers["Location"] == "/bao-cao"
+
+
+def test_login_next_on_site_is_followed(app, seeded):
+    browser = app.test_client()
+    token = csrf(browser.get("/login").get_data(as_text=True))
+    reply = browser.post(
+        "/login?next=%2Fxa%2Fphieu%3Fstate%3Dreceived",
+        data={"username": seeded.officer, "password": seeded.password, "csrf_token": token},
+    )
+    assert reply.headers["Location"] == "/xa/phieu?state=received"
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+@pytest.mark.parametrize("state", ["approved", "not-a-state"])  # done, and refused
+def test_bulk_review_back_off_site_goes_to_the_review_list(app, seeded, target, state):
+    officer = login(app, seeded.officer)
+    token = csrf(officer.get("/xa/phieu").get_data(as_text=True))
+    reply = officer.post(
+        "/xa/phieu/hang-loat",
+        data={"ids": [], "state": state, "back": target, "csrf_token": token},
+    )
+    assert reply.status_code == 302
+    assert _on_site(reply.headers["Location"])
+    assert reply.headers["Location"] == "/xa/phieu"
+
+
+def test_bulk_review_back_on_site_is_followed(app, seeded):
+    officer = login(app, seeded.officer)
+    token = csrf(officer.get("/xa/phieu").get_data(as_text=True))
+    reply = officer.post(
+        "/xa/phieu/hang-loat",
+        data={"state": "approved", "back": "/xa/phieu?state=received", "csrf_token": token},
+    )
+    assert reply.headers["Location"] == "/xa/phieu?state=received"
