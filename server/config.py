@@ -36,7 +36,15 @@ class Defaults:
     MAX_FORM_XML_BYTES = 20_000_000
     # HTTP authentication for devices.
     AUTH_REALM = "rasoat"
-    DIGEST_NONCE_SECONDS = 3600
+    # How long a Digest nonce may be used (from its issue).  Each use must raise its nonce count,
+    # recorded in the database, so a captured Authorization header is refused when sent again;
+    # the lifetime bounds how long the server keeps a nonce.  Five minutes cover a submission
+    # (HEAD then POSTs, each re-sent with the same nonce); after it the phone gets "stale" and
+    # answers the fresh challenge by itself, one extra round trip, without asking the user.
+    DIGEST_NONCE_SECONDS = 300
+    # Expired nonces deleted (at most) each time a nonce is issued: more than one, so the table
+    # shrinks even while challenges are frequent, few enough to keep a 401 cheap.
+    DIGEST_NONCE_PURGE_BATCH = 100
     # Whether Basic authentication may be used over plain http (never true in production: Collect
     # will not send Basic over http anyway, and the password would travel in clear text).
     ALLOW_BASIC_OVER_HTTP = False
