@@ -25,10 +25,14 @@ class Defaults:
     # Where attachments and form media are written; empty means <instance>/blobs.
     BLOB_DIR = ""
     # Absolute URL under which phones reach this server, e.g. "https://rasoat.example.vn/ra-soat".
-    # Empty: derive it from each request (Host header, or X-Forwarded-* when TRUST_PROXY_HEADERS).
+    # Empty: derive it from each request (Host header, or X-Forwarded-* from TRUSTED_PROXIES).
     EXTERNAL_URL = ""
-    # Number of reverse proxies in front of the server whose X-Forwarded-* headers are trusted.
-    TRUST_PROXY_HEADERS = 0
+    # Addresses or networks of the reverse proxies in front of the server (a list, or from the
+    # environment a comma-separated string: "127.0.0.1, 10.0.0.0/24").  X-Forwarded-For/-Proto/
+    # -Host/-Port/-Prefix are honoured only on a connection from one of them and removed from
+    # every other request: anyone can send these headers, and trusting them would let a client
+    # claim https (Basic over plain http) or another address (the login throttle).  Empty: none.
+    TRUSTED_PROXIES = ""
     # Size limits.
     OPENROSA_ACCEPT_CONTENT_LENGTH = DEFAULT_ACCEPT_CONTENT_LENGTH
     MAX_CONTENT_LENGTH = DEFAULT_ACCEPT_CONTENT_LENGTH + 1_000_000
