@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import lazy_gettext
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import i18n, security_headers
 from server.blobs import BlobStore
@@ -18,6 +17,7 @@ from server.config import Defaults, flag, load_secret_key
 from server.db import configure_sqlite
 from server.errors import register_error_writers
 from server.extensions import csrf, db, login_manager
+from server.proxies import TrustedProxies, parse_networks
 
 
 def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
@@ -51,9 +51,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_SUBMISSION_XML_BYTES"]
 
     security_headers.init_app(app)  # before the proxy middleware: it must see the final scheme
-    if int(app.config["TRUST_PROXY_HEADERS"]):
-        hops = int(app.config["TRUST_PROXY_HEADERS"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
+    _configure_proxies(app)
 
     db.init_app(app)
     login_manager.init_app(app)
@@ -86,6 +84,20 @@ def _configure_logging() -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+
+
+def _configure_proxies(app: Flask) -> None:
+    """``X-Forwarded-*`` from the ``TRUSTED_PROXIES`` only (:mod:`server.proxies`)."""
+    if str(app.config.get("TRUST_PROXY_HEADERS") or "0").strip() not in ("", "0"):
+        # The old setting trusted these headers from any peer; refuse to start rather than
+        # silently stop (or go on) believing them.
+        raise RuntimeError(
+            "RASOAT_TRUST_PROXY_HEADERS is no longer supported: set RASOAT_TRUSTED_PROXIES to "
+            "the addresses of the reverse proxies (e.g. 127.0.0.1)."
+        )
+    networks = parse_networks(app.config["TRUSTED_PROXIES"])
+    app.config["TRUSTED_PROXIES"] = networks
+    app.wsgi_app = TrustedProxies(app.wsgi_app, networks)
 
 
 def _configure_cookies(app: Flask) -> None:

@@ -25,10 +25,14 @@ class Defaults:
     # Where attachments and form media are written; empty means <instance>/blobs.
     BLOB_DIR = ""
     # Absolute URL under which phones reach this server, e.g. "https://rasoat.example.vn/ra-soat".
-    # Empty: derive it from each request (Host header, or X-Forwarded-* when TRUST_PROXY_HEADERS).
+    # Empty: derive it from each request (Host header, or X-Forwarded-* from TRUSTED_PROXIES).
     EXTERNAL_URL = ""
-    # Number of reverse proxies in front of the server whose X-Forwarded-* headers are trusted.
-    TRUST_PROXY_HEADERS = 0
+    # Addresses or networks of the reverse proxies in front of the server (a list, or from the
+    # environment a comma-separated string: "127.0.0.1, 10.0.0.0/24").  X-Forwarded-For/-Proto/
+    # -Host/-Port/-Prefix are honoured only on a connection from one of them and removed from
+    # every other request: anyone can send these headers, and trusting them would let a client
+    # claim https (Basic over plain http) or another address (the login throttle).  Empty: none.
+    TRUSTED_PROXIES = ""
     # Size limits.
     OPENROSA_ACCEPT_CONTENT_LENGTH = DEFAULT_ACCEPT_CONTENT_LENGTH
     MAX_CONTENT_LENGTH = DEFAULT_ACCEPT_CONTENT_LENGTH + 1_000_000
@@ -36,7 +40,15 @@ class Defaults:
     MAX_FORM_XML_BYTES = 20_000_000
     # HTTP authentication for devices.
     AUTH_REALM = "rasoat"
-    DIGEST_NONCE_SECONDS = 3600
+    # How long a Digest nonce may be used (from its issue).  Each use must raise its nonce count,
+    # recorded in the database, so a captured Authorization header is refused when sent again;
+    # the lifetime bounds how long the server keeps a nonce.  Five minutes cover a submission
+    # (HEAD then POSTs, each re-sent with the same nonce); after it the phone gets "stale" and
+    # answers the fresh challenge by itself, one extra round trip, without asking the user.
+    DIGEST_NONCE_SECONDS = 300
+    # Expired nonces deleted (at most) each time a nonce is issued: more than one, so the table
+    # shrinks even while challenges are frequent, few enough to keep a 401 cheap.
+    DIGEST_NONCE_PURGE_BATCH = 100
     # Whether Basic authentication may be used over plain http (never true in production: Collect
     # will not send Basic over http anyway, and the password would travel in clear text).
     ALLOW_BASIC_OVER_HTTP = False

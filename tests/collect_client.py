@@ -3,9 +3,10 @@
 Behaviour taken from ``../shared/openrosa/protocol.md`` (which cites getodk/collect's source):
 ``?deviceID=collect:…`` on every request, ``X-OpenRosa-Version: 1.0``, a ``Date`` header in
 Collect's 12-hour format, no cookies, Digest answered from the server's challenge (Basic only
-over https), HEAD before POST to learn the size limit, and submissions split into requests of at
-most that many bytes and 100 files, each but the last marked ``*isIncomplete*=yes`` and each
-repeating the identical XML.
+over https; the nonce reused with an increasing ``nc``; a 401 after a Digest attempt answered
+only when it says ``stale=true``, as okhttp-digest does), HEAD before POST to learn the size
+limit, and submissions split into requests of at most that many bytes and 100 files, each but
+the last marked ``*isIncomplete*=yes`` and each repeating the identical XML.
 
 It runs over two transports: the Flask test client and real HTTP (requests, against gunicorn),
 so the same conversation is tested both ways.  The Digest computation here is written from
@@ -152,13 +153,18 @@ class CollectClient:
         if self._challenge and self.username:
             headers["Authorization"] = self._digest(method, url)
         reply = self.transport.send(method, url, headers, parts)
-        for _ in range(2):
+        for _ in range(3):
             if reply.status != 401 or not self.username:
                 break
             challenge = _parse_digest_challenge(reply.headers.getlist("WWW-Authenticate"))
             if challenge is None:
                 break
+            # okhttp-digest (DigestAuthenticator.authenticate) keeps the new challenge for the
+            # next requests, but answers it only if this request carried no Digest credentials
+            # or the server said stale=true; otherwise it gives up and Collect asks the user.
             self._challenge, self._nc = challenge, 0
+            if "Authorization" in headers and challenge.get("stale", "").lower() != "true":
+                break
             headers["Authorization"] = self._digest(method, url)
             reply = self.transport.send(method, url, headers, parts)
         self.log.append((method, url, reply.status))

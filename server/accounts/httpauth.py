@@ -5,9 +5,17 @@ Basic only over https (``../shared/openrosa/protocol.md`` §1.9).  So:
 
 * a request without credentials gets **401** with a ``Digest`` challenge (and a ``Basic`` one
   when the connection is https);
-* Digest is **stateless**: the nonce is a timestamp signed with the server's secret key, so any
-  gunicorn worker can check it and no session is needed.  An expired but genuine nonce gets
-  ``stale=true``, which makes the client retry with a fresh nonce without asking the user;
+* Digest needs no session, and a captured ``Authorization`` header works **once**.  A nonce is
+  its issue time, a random part and a signature with the server's secret key; each nonce issued
+  is also a row of ``digest_nonces`` (:class:`server.accounts.models.DigestNonce`) holding the
+  highest nonce count (``nc``) accepted with it.  A request is accepted only if its nonce is
+  ours, younger than ``DIGEST_NONCE_SECONDS`` (300) and its ``nc`` greater than the stored one,
+  raised by a single conditional UPDATE — so two workers or two app servers on the same database
+  cannot both accept one ``nc``.  Collect (okhttp-digest) sends every request after the first
+  with the cached nonce and ``nc`` + 1.  Right credentials with an expired, unknown or used
+  nonce (a replay, or a phone's requests arriving out of order) get 401 with ``stale=true`` and a
+  fresh challenge: okhttp-digest answers that by itself, whereas a 401 *without* ``stale`` after
+  a Digest attempt makes it give up and Collect ask the user for the password;
 * Basic is refused over plain http unless explicitly allowed for development.
 
 Wrong credentials are throttled like the login page's (:mod:`server.accounts.throttle`, per
@@ -21,22 +29,30 @@ and never reach this module.
 
 from __future__ import annotations
 
-import base64
 import enum
 import hashlib
 import hmac
+import re
+import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import unquote
 
 from flask import Request, current_app, g, jsonify, request
+from sqlalchemy import delete, select, update
 
-from server.accounts.models import Role, User
+from server.accounts.models import DigestNonce, Role, User
 from server.accounts.passwords import constant_time_equal
-from server.accounts.services import check_password, user_by_username
+from server.accounts.services import (
+    check_password,
+    check_password_of_nobody,
+    user_by_username,
+)
 from server.accounts.throttle import HTTP, Lockout, audit, lockout_for, record_failure, username_key
-from server.db import utcnow
+from server.db import utcnow, write_transaction
 from server.errors import AppError
+from server.extensions import db
 
 
 class AuthStatus(enum.Enum):
@@ -103,7 +119,10 @@ def _check_basic(request: Request, username: str, password: str) -> AuthResult:
     if not (is_secure(request) or current_app.config["ALLOW_BASIC_OVER_HTTP"]):
         return AuthResult(AuthStatus.INVALID)
     user = user_by_username(username)
-    if user is None or not check_password(user, password):
+    # An unknown username costs one Argon2 verification too: the time does not tell.
+    if user is None and not check_password_of_nobody(password):
+        return AuthResult(AuthStatus.INVALID, wrong_credentials=True)
+    if not check_password(user, password):
         return AuthResult(AuthStatus.INVALID, wrong_credentials=True)
     return AuthResult(AuthStatus.OK, user)
 
@@ -112,7 +131,7 @@ def challenge_headers(request: Request, *, stale: bool = False) -> list[tuple[st
     realm = current_app.config["AUTH_REALM"]
     digest = (
         f'Digest realm="{realm}", qop="auth", algorithm=MD5, '
-        f'nonce="{_make_nonce(int(time.time()))}", opaque="{_opaque()}"'
+        f'nonce="{_issue_nonce()}", opaque="{_opaque()}"'
     )
     if stale:
         digest += ", stale=true"
@@ -126,24 +145,57 @@ def _secret() -> bytes:
     return current_app.config["SECRET_KEY"].encode()
 
 
-def _make_nonce(issued_at: int) -> str:
-    stamp = str(issued_at)
-    mac = hmac.new(_secret(), b"nonce:" + stamp.encode(), hashlib.sha256).hexdigest()[:32]
-    return base64.urlsafe_b64encode(f"{stamp}:{mac}".encode()).decode().rstrip("=")
+def _nonce_mac(stamp: str, salt: str) -> str:
+    message = f"nonce:{stamp}.{salt}".encode()
+    return hmac.new(_secret(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def _issue_nonce() -> str:
+    """A new nonce, recorded (committed at once) so that its counts can be tracked; expired
+    nonces are deleted on the way, at most ``DIGEST_NONCE_PURGE_BATCH`` of them."""
+    now = utcnow()
+    stamp, salt = str(int(time.time())), secrets.token_urlsafe(12)
+    nonce = f"{stamp}.{salt}.{_nonce_mac(stamp, salt)}"
+    # Kept a minute beyond their lifetime, like the clock skew _nonce_age allows.
+    cutoff = now - timedelta(seconds=int(current_app.config["DIGEST_NONCE_SECONDS"]) + 60)
+    batch = int(current_app.config["DIGEST_NONCE_PURGE_BATCH"])
+    with write_transaction(db.session):
+        expired = (
+            select(DigestNonce.nonce)
+            .where(DigestNonce.issued_at < cutoff)
+            .order_by(DigestNonce.issued_at)
+            .limit(batch)
+        )
+        db.session.execute(delete(DigestNonce).where(DigestNonce.nonce.in_(expired)))
+        db.session.add(DigestNonce(nonce=nonce, issued_at=now, last_nc=0))
+    return nonce
 
 
 def _nonce_age(nonce: str) -> int | None:
     """Seconds since the nonce was issued, or None if it is not one of ours."""
     try:
-        padded = nonce + "=" * (-len(nonce) % 4)
-        stamp, mac = base64.urlsafe_b64decode(padded.encode()).decode().split(":", 1)
+        stamp, salt, mac = nonce.split(".")
         issued_at = int(stamp)
-    except (ValueError, UnicodeDecodeError):
+    except ValueError:
         return None
-    expected = hmac.new(_secret(), b"nonce:" + stamp.encode(), hashlib.sha256).hexdigest()[:32]
-    if not hmac.compare_digest(mac, expected):
+    if not hmac.compare_digest(mac.encode(), _nonce_mac(stamp, salt).encode()):
         return None
     return int(time.time()) - issued_at
+
+
+def _use_nonce(nonce: str, nc: int) -> bool:
+    """Record that ``nc`` was used with ``nonce``: true only if the nonce is known and ``nc`` is
+    greater than every count accepted with it so far.  One conditional UPDATE, committed at
+    once: concurrent requests with the same count (other workers, other app servers) wait for
+    the row and then see the raised count, so exactly one of them is accepted."""
+    with write_transaction(db.session):
+        used = db.session.execute(
+            update(DigestNonce)
+            .where(DigestNonce.nonce == nonce, DigestNonce.last_nc < nc)
+            .values(last_nc=nc)
+            .execution_options(synchronize_session=False)
+        )
+    return used.rowcount == 1
 
 
 def _opaque() -> str:
@@ -152,6 +204,21 @@ def _opaque() -> str:
 
 def _md5(text: str) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+_NC = re.compile(r"[0-9a-fA-F]{8}")
+
+
+def _nonce_count(qop: str | None, params: dict[str, str]) -> int | None:
+    """The request's nonce count, or None if the qop or the count is not one we accept."""
+    if qop == "auth":
+        nc = params.get("nc", "")
+        if not _NC.fullmatch(nc) or not params.get("cnonce") or int(nc, 16) == 0:
+            return None  # counts start at 00000001
+        return int(nc, 16)
+    if qop is None:
+        return 1  # RFC 2069 style, without a count: the nonce can be used once
+    return None
 
 
 def _check_digest(request: Request, params: dict[str, str]) -> AuthResult:  # noqa: PLR0911
@@ -171,24 +238,31 @@ def _check_digest(request: Request, params: dict[str, str]) -> AuthResult:  # no
     digest_path = unquote(uri.split("?", 1)[0])
     if digest_path not in (request.path, request.script_root + request.path):
         return AuthResult(AuthStatus.INVALID)
+    count = _nonce_count(qop, params)
+    if count is None:
+        return AuthResult(AuthStatus.INVALID)
     user = user_by_username(username)
     if user is None:
         return AuthResult(AuthStatus.INVALID, wrong_credentials=True)
     ha2 = _md5(f"{request.method}:{uri}")
     if qop == "auth":
-        nc, cnonce = params.get("nc", ""), params.get("cnonce", "")
+        nc, cnonce = params["nc"], params["cnonce"]
         expected = _md5(f"{user.digest_ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
-    elif qop is None:
-        expected = _md5(f"{user.digest_ha1}:{nonce}:{ha2}")
     else:
-        return AuthResult(AuthStatus.INVALID)
+        expected = _md5(f"{user.digest_ha1}:{nonce}:{ha2}")
     if not constant_time_equal(expected, response):
         return AuthResult(AuthStatus.INVALID, wrong_credentials=True)
     age = _nonce_age(nonce)
     if age is None:
         return AuthResult(AuthStatus.INVALID)
-    if age > current_app.config["DIGEST_NONCE_SECONDS"] or age < -60:
+    if age > int(current_app.config["DIGEST_NONCE_SECONDS"]) or age < -60:
         # Right password, old nonce: ask again without prompting the user.
+        return AuthResult(AuthStatus.STALE)
+    if not _use_nonce(nonce, count):
+        # Right answer to one of our nonces, but this count was used already (a replayed
+        # header, or requests overtaking each other) or the nonce was forgotten: a fresh
+        # challenge, which the phone answers without asking the user; a replay goes no further.
+        audit.info("digest nonce reused or unknown: username %r", username_key(username))
         return AuthResult(AuthStatus.STALE)
     return AuthResult(AuthStatus.OK, user)
 

@@ -19,7 +19,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, str_enum, utcnow
@@ -104,8 +104,9 @@ class LoginFailure(Base):
 
     Stored in the database (not in a worker's memory) so every gunicorn worker sees the same
     count.  ``username`` is the name as typed, folded to lower case, whether or not such an
-    account exists; ``ip`` is the client address (after ``TRUST_PROXY_HEADERS``); ``channel`` is
-    ``web`` (the login page) or ``http`` (HTTP Digest/Basic from ODK Collect or an API client).
+    account exists; ``ip`` is the client address (``X-Forwarded-For`` only from
+    ``TRUSTED_PROXIES``); ``channel`` is ``web`` (the login page) or ``http`` (HTTP Digest/Basic
+    from ODK Collect or an API client).
     """
 
     __tablename__ = "login_failures"
@@ -144,3 +145,20 @@ class StaffSession(Base):
     user_agent: Mapped[str] = mapped_column(String(200), default="")
 
     user: Mapped[User] = relationship(back_populates="sessions")
+
+
+class DigestNonce(Base):
+    """A nonce this server put in an HTTP Digest challenge, and the highest nonce count (``nc``)
+    accepted with it (:mod:`server.accounts.httpauth`).
+
+    In the database, not in a worker's memory, so every gunicorn worker and every app server
+    sees the same count: a request is accepted only if its ``nc`` is greater than ``last_nc``,
+    which a single conditional UPDATE raises, so a captured ``Authorization`` header works once.
+    Rows are deleted a while after ``DIGEST_NONCE_SECONDS``.
+    """
+
+    __tablename__ = "digest_nonces"
+
+    nonce: Mapped[str] = mapped_column(String(100), primary_key=True)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    last_nc: Mapped[int] = mapped_column(BigInteger, default=0)

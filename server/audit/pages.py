@@ -51,6 +51,7 @@ ACTION_LABELS = {
     "user.update": _l("Sửa tài khoản"),
     "user.active": _l("Khoá / mở lại tài khoản"),
     "user.password": _l("Đổi mật khẩu"),
+    "user.role": _l("Đổi vai trò / nơi làm việc"),
     "device_token.issue": _l("Cấp mã thiết bị"),
     "device_token.revoke": _l("Thu hồi mã thiết bị"),
     "households.import": _l("Nhập danh sách hộ"),

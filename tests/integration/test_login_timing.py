@@ -54,3 +54,20 @@ def test_a_reviewer_with_the_right_password_is_still_refused(app, seeded, verifi
     _, reply = try_login(app, seeded.reviewer, seeded.reviewer_password)
     assert reply.status_code == 401
     assert len(verifications) == 1
+
+
+def test_basic_authentication_of_an_unknown_username_verifies_one_hash(app, seeded, verifications):
+    """ODK Collect over https: Basic for a username that exists nowhere costs what a wrong
+    password costs."""
+    import base64
+
+    client = app.test_client()
+    for username, password in (("khong-co-ai", "sai"), (seeded.reviewer, "sai")):
+        verifications.clear()
+        token = base64.b64encode(f"{username}:{password}".encode()).decode()
+        reply = client.get(
+            "https://rasoat.test/formList",
+            headers={"Authorization": f"Basic {token}", "X-OpenRosa-Version": "1.0"},
+        )
+        assert reply.status_code == 401, username
+        assert len(verifications) == 1, username

@@ -94,7 +94,7 @@ def test_basic_over_http_is_refused_and_over_https_accepted(client, seeded):
 
 
 def test_basic_behind_tls_proxy_uses_forwarded_proto(make_app, database_url, seeded):
-    proxied = make_app(database_url, TRUST_PROXY_HEADERS=1)
+    proxied = make_app(database_url, TRUSTED_PROXIES="127.0.0.1")  # the test client's address
     client = proxied.test_client()
     headers = _basic("rsv1", seeded.reviewer_password) | {
         "X-Forwarded-Proto": "https",

@@ -221,7 +221,7 @@ def test_behind_a_trusted_https_proxy_cookies_are_secure_and_hsts_is_sent(make_a
     one that counts, so the cookie middleware must sit inside the proxy middleware."""
     from tests.conftest import seed
 
-    app = make_app(database_url, TRUST_PROXY_HEADERS=1)
+    app = make_app(database_url, TRUSTED_PROXIES="127.0.0.1")
     seed(app)
     browser = app.test_client()
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "rasoat.test"}

@@ -16,8 +16,18 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "digest_nonces",
+        sa.Column("nonce", sa.String(length=100), nullable=False),
+        sa.Column("issued_at", sa.DateTime(), nullable=False),
+        sa.Column("last_nc", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("nonce", name=op.f("pk_digest_nonces")),
+    )
+    op.create_index(
+        op.f("ix_digest_nonces_issued_at"), "digest_nonces", ["issued_at"], unique=False
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index(op.f("ix_digest_nonces_issued_at"), table_name="digest_nonces")
+    op.drop_table("digest_nonces")
