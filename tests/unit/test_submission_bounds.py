@@ -73,3 +73,26 @@ def test_bounded_parsing_keeps_the_hardened_settings():
     assert refused.value.code == "xml.doctype"
     root = parse_xml(b"<r><!-- c --><?pi x?><a/></r>", max_bytes=100, max_elements=5)
     assert [child.tag for child in root] == ["a"]
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: text.encode(),
+        lambda text: text.encode("utf-16"),
+        lambda text: ('<?xml version="1.0" encoding="UTF-16BE"?>' + text).encode("utf-16-be"),
+    ],
+    ids=["utf-8", "utf-16-bom", "utf-16-declared"],
+)
+def test_the_bound_holds_in_any_encoding(encode):
+    """Whichever way the document is read (from its bytes' "<" count, or counted while
+    parsing), the same documents pass and fail."""
+    assert len(parse_xml(encode("<r>" + "<a/>" * 10 + "</r>"), max_bytes=10_000, max_elements=11))
+    with pytest.raises(XmlRejected) as refused:
+        parse_xml(encode("<r>" + "<a/>" * 11 + "</r>"), max_bytes=10_000, max_elements=11)
+    assert refused.value.code == "xml.too_many_elements"
+
+
+def test_markup_inside_cdata_is_not_counted():
+    xml = b"<r><![CDATA[" + b"<x>" * 100 + b"]]><a/></r>"
+    assert len(parse_xml(xml, max_bytes=10_000, max_elements=2, max_depth=2)) == 1
