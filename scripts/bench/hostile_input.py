@@ -169,9 +169,7 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     misses = [
-        name
-        for name, target in TARGETS.items()
-        if any(results[b][name] > target for b in results)
+        name for name, target in TARGETS.items() if any(results[b][name] > target for b in results)
     ]
     return 1 if misses else 0
 
