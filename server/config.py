@@ -70,7 +70,7 @@ class Defaults:
     # POST /api/v1/score takes no account, so every request is bounded (server/scoring/schemas.py,
     # server/scoring/routes.py).  Households: Phiếu B's largest plausible household has about 30
     # members (the census's largest are ~20); 60 is twice that.  A fully filled 60-member request
-    # is about 28 KB of JSON, so 64 KB of body leaves room for long names and every B1 answer.
+    # is about 25 KB of JSON, so 64 KB of body leaves room for long names and every B1 answer.
     # Lists (information devices, B1 multi-answers) have fewer than 20 options in any table;
     # a B1 table has about 10-20 items; coded answers and names are short.
     SCORE_MAX_BODY_BYTES = 64_000
