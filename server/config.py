@@ -37,6 +37,15 @@ class Defaults:
     OPENROSA_ACCEPT_CONTENT_LENGTH = DEFAULT_ACCEPT_CONTENT_LENGTH
     MAX_CONTENT_LENGTH = DEFAULT_ACCEPT_CONTENT_LENGTH + 1_000_000
     MAX_SUBMISSION_XML_BYTES = 10_000_000
+    # Elements and nesting of one submission, counted while parsing (server/xmlsafe.py).  The
+    # largest shipped questionnaire, Phiếu B, has about 160 elements plus 34 per member (forms/
+    # phieu_b_2027.xml); a household of 30 members is about 1 200 elements and 4 levels deep.
+    # 20 000 elements leave a 16x margin over that (a 500-member household would still fit) and
+    # room for uploaded forms with bigger repeats, while a hostile 1 M-element body is refused
+    # after reading its first 20 000 (milliseconds) instead of being stored and shown as a
+    # 113 MB page.  32 levels: XLSForm groups inside repeats rarely pass 6.
+    MAX_SUBMISSION_ELEMENTS = 20_000
+    MAX_SUBMISSION_DEPTH = 32
     MAX_FORM_XML_BYTES = 20_000_000
     # HTTP authentication for devices.
     AUTH_REALM = "rasoat"
@@ -80,6 +89,23 @@ class Defaults:
     # browsers' HSTS preload lists ask for; a server once reached over https stays on https.
     # No includeSubDomains: other services of the province's domain are not ours to decide.
     HSTS_MAX_AGE_SECONDS = 365 * 24 * 3600
+    # POST /api/v1/score takes no account, so every request is bounded (server/scoring/schemas.py,
+    # server/scoring/routes.py).  Households: Phiếu B's largest plausible household has about 30
+    # members (the census's largest are ~20); 60 is twice that.  A fully filled 60-member request
+    # is about 25 KB of JSON, so 64 KB of body leaves room for long names and every B1 answer.
+    # Lists (information devices, B1 multi-answers) have fewer than 20 options in any table;
+    # a B1 table has about 10-20 items; coded answers and names are short.
+    SCORE_MAX_BODY_BYTES = 64_000
+    SCORE_MAX_MEMBERS = 60
+    SCORE_MAX_LIST_ITEMS = 50
+    SCORE_MAX_B1_ANSWERS = 100
+    SCORE_MAX_STRING_LENGTH = 200
+    # Requests per client address per window (counted in the database, shared by every worker
+    # and node: server/ratelimit).  A self-assessment app sends a few per user; 120 a minute
+    # from one address (an office behind NAT, a batch caller) is still ~2/s, while a caller
+    # cannot keep both sync workers busy for long.
+    SCORE_RATE_LIMIT = 120
+    SCORE_RATE_WINDOW_SECONDS = 60
 
 
 def load_secret_key(instance_path: Path) -> str:

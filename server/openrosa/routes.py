@@ -310,7 +310,7 @@ def submission():
                 xml,
                 incoming,
                 blobs=blob_store(),
-                max_xml_bytes=current_app.config["MAX_SUBMISSION_XML_BYTES"],
+                **_xml_limits(),
             )
         status = 202 if outcome == IngestOutcome.DUPLICATE else 201
         return responses.message_response(
@@ -326,7 +326,7 @@ def submission():
         incoming,
         submitter=g.actor,
         blobs=blob_store(),
-        max_xml_bytes=current_app.config["MAX_SUBMISSION_XML_BYTES"],
+        **_xml_limits(),
     )
     with write_transaction(db.session):
         result = store_submission(
@@ -349,6 +349,16 @@ def submission():
         app = current_app._get_current_object()
         response.call_on_close(lambda: _score_after_response(app, version_id))
     return response
+
+
+def _xml_limits() -> dict[str, int]:
+    """The bounds on one submission's XML (size, elements, depth; server/config.py)."""
+    config = current_app.config
+    return {
+        "max_xml_bytes": config["MAX_SUBMISSION_XML_BYTES"],
+        "max_elements": config["MAX_SUBMISSION_ELEMENTS"],
+        "max_depth": config["MAX_SUBMISSION_DEPTH"],
+    }
 
 
 def _score_after_response(app, version_id: int) -> None:

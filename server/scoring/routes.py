@@ -10,14 +10,16 @@ from datetime import date
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.accounts.httpauth import api_guard
 from server.accounts.models import Role
 from server.errors import AppError
 from server.extensions import db
+from server.ratelimit.service import hit
 from server.scoring.engine import CATEGORY_VI, score_household
 from server.scoring.models import HouseholdScore, ScoringJob
 from server.scoring.schemas import ScoreOut, ScoreRequest
@@ -47,11 +49,35 @@ def score():
             application/json:
               schema: ScoreOut
         400:
-          description: Every field error of the request
+          description: Every field error of the request (or a list, string or number too long)
+        413:
+          description: The body is larger than the limit
+        429:
+          description: Too many requests from this address; see Retry-After
     """
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        raise AppError("request.invalid", 400, "Cần gửi JSON.", "A JSON object is required.", {})
+    config = current_app.config
+    verdict = hit(
+        "score",
+        request.remote_addr or "",
+        limit=int(config["SCORE_RATE_LIMIT"]),
+        window_seconds=int(config["SCORE_RATE_WINDOW_SECONDS"]),
+    )
+    if not verdict.allowed:
+        error = AppError(
+            "request.rate_limited",
+            429,
+            f"Quá nhiều yêu cầu chấm điểm từ địa chỉ này (tối đa {verdict.limit} mỗi "
+            f"{config['SCORE_RATE_WINDOW_SECONDS']} giây); hãy thử lại sau "
+            f"{verdict.retry_after} giây.",
+            f"Too many scoring requests from this address (at most {verdict.limit} per "
+            f"{config['SCORE_RATE_WINDOW_SECONDS']} s); retry in {verdict.retry_after} s.",
+            {"retry_after": verdict.retry_after},
+        )
+        response = jsonify(error.to_dict())
+        response.status_code = 429
+        response.headers["Retry-After"] = str(verdict.retry_after)
+        return response
+    payload = _json_body(int(config["SCORE_MAX_BODY_BYTES"]))
     try:
         data = ScoreRequest().load(payload)
     except ValidationError as exc:
@@ -90,6 +116,30 @@ def score():
     body = ScoreOut().dump(result)
     body["category_vi"] = CATEGORY_VI[result.category]
     return jsonify(body)
+
+
+def _json_body(max_bytes: int):
+    """The request's JSON object, read only up to ``max_bytes`` (also without Content-Length)."""
+    too_large = AppError(
+        "request.too_large",
+        413,
+        f"Yêu cầu quá lớn (tối đa {max_bytes:,} byte).",
+        f"The request is too large (at most {max_bytes:,} bytes).",
+        {"max_bytes": max_bytes},
+    )
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise too_large
+    request.max_content_length = max_bytes
+    try:
+        request.get_data(cache=True)
+        payload = request.get_json(silent=True)
+    except RequestEntityTooLarge:
+        raise too_large from None
+    except RecursionError:  # JSON nested thousands deep
+        payload = None
+    if not isinstance(payload, dict):
+        raise AppError("request.invalid", 400, "Cần gửi JSON.", "A JSON object is required.", {})
+    return payload
 
 
 @bp.get("/openapi.json")

@@ -1,29 +1,105 @@
-"""JSON in and out of the scoring API (``POST /api/v1/score``)."""
+"""JSON in and out of the scoring API (``POST /api/v1/score``).
+
+Everything a caller sends is bounded (``SCORE_*`` settings in server/config.py): the number of
+members, list items and B1 answers is checked *before* their items are read, every string has a
+maximum length and every number a range, and a B1 answer is a scalar or a flat list of strings.
+"""
 
 from __future__ import annotations
 
+import math
+
+from flask import current_app, has_app_context
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from server.config import Defaults
 from server.scoring.facts import HouseholdFacts, MeasuredIncome, Member
 
 _AREA = validate.OneOf(("rural", "urban"))
+# Numeric B1 answers and incomes (VND per person and month) are far below this.
+MAX_ABS_NUMBER = 10**12
+
+
+def limit(name: str) -> int:
+    """A ``SCORE_*`` bound: the application's setting, or its default outside an app."""
+    return int(current_app.config[name]) if has_app_context() else int(getattr(Defaults, name))
+
+
+def _too_many(limit_value: int) -> ValidationError:
+    return ValidationError(f"Longer than maximum length {limit_value}.")
+
+
+class Text(fields.String):
+    """A string of at most ``SCORE_MAX_STRING_LENGTH`` characters."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > limit("SCORE_MAX_STRING_LENGTH"):
+            raise _too_many(limit("SCORE_MAX_STRING_LENGTH"))
+        return text
+
+
+class BoundedList(fields.List):
+    """A list whose length is checked before any item is read."""
+
+    def __init__(self, inner, *, max_items: str = "SCORE_MAX_LIST_ITEMS", **kwargs) -> None:
+        super().__init__(inner, **kwargs)
+        self.max_items = max_items
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, list | tuple) and len(value) > limit(self.max_items):
+            raise _too_many(limit(self.max_items))
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class B1Answer(fields.Field):
+    """One B1 answer: null, a boolean, a finite number, a string, or a flat list of strings."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, int | float):
+            if not math.isfinite(value) or abs(value) > MAX_ABS_NUMBER:
+                raise ValidationError(f"A number between -{MAX_ABS_NUMBER} and {MAX_ABS_NUMBER}.")
+            return value
+        if isinstance(value, str):
+            return Text().deserialize(value)
+        if isinstance(value, list):
+            if len(value) > limit("SCORE_MAX_LIST_ITEMS"):
+                raise _too_many(limit("SCORE_MAX_LIST_ITEMS"))
+            if not all(isinstance(item, str) for item in value):
+                raise ValidationError("A list of answers must hold strings only.")
+            return [Text().deserialize(item) for item in value]
+        raise ValidationError("A string, number, boolean, null or list of strings.")
+
+
+class B1Answers(fields.Dict):
+    """The coded B1 answers, at most ``SCORE_MAX_B1_ANSWERS`` of them."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(keys=Text(), values=B1Answer(allow_none=True), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, dict) and len(value) > limit("SCORE_MAX_B1_ANSWERS"):
+            raise _too_many(limit("SCORE_MAX_B1_ANSWERS"))
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class MemberIn(Schema):
-    name = fields.String(load_default=None, allow_none=True)
+    name = Text(load_default=None, allow_none=True)
     age = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 130))
-    sex = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("1", "2")))
-    relationship = fields.String(load_default=None, allow_none=True)
-    ethnicity = fields.String(load_default=None, allow_none=True)
-    work_status = fields.String(load_default=None, allow_none=True)
-    contract = fields.String(load_default=None, allow_none=True)
-    disability = fields.String(load_default=None, allow_none=True)
+    sex = Text(load_default=None, allow_none=True, validate=validate.OneOf(("1", "2")))
+    relationship = Text(load_default=None, allow_none=True)
+    ethnicity = Text(load_default=None, allow_none=True)
+    work_status = Text(load_default=None, allow_none=True)
+    contract = Text(load_default=None, allow_none=True)
+    disability = Text(load_default=None, allow_none=True)
     serious_illness = fields.Boolean(load_default=None, allow_none=True)
     health_insurance = fields.Boolean(load_default=None, allow_none=True)
     malnourished = fields.Boolean(load_default=None, allow_none=True)
     in_school = fields.Boolean(load_default=None, allow_none=True)
-    education = fields.String(load_default=None, allow_none=True)
-    qualification = fields.String(load_default=None, allow_none=True)
+    education = Text(load_default=None, allow_none=True)
+    qualification = Text(load_default=None, allow_none=True)
     employer_training = fields.Boolean(load_default=None, allow_none=True)
     pension = fields.Boolean(load_default=None, allow_none=True)
 
@@ -33,7 +109,9 @@ class MemberIn(Schema):
 
 
 class IncomeIn(Schema):
-    per_person_month = fields.Integer(required=True, validate=validate.Range(min=-(10**10)))
+    per_person_month = fields.Integer(
+        required=True, validate=validate.Range(-MAX_ABS_NUMBER, MAX_ABS_NUMBER)
+    )
     agricultural = fields.Boolean(required=True)
 
     @post_load
@@ -44,23 +122,23 @@ class IncomeIn(Schema):
 class HouseholdIn(Schema):
     """Canonical household facts; every fact is optional and ``null`` means unknown."""
 
-    members = fields.List(fields.Nested(MemberIn), load_default=list)
-    area_type = fields.String(load_default=None, allow_none=True, validate=_AREA)
-    region = fields.String(load_default=None, allow_none=True)
+    members = BoundedList(fields.Nested(MemberIn), max_items="SCORE_MAX_MEMBERS", load_default=list)
+    area_type = Text(load_default=None, allow_none=True, validate=_AREA)
+    region = Text(load_default=None, allow_none=True)
     floor_area = fields.Float(load_default=None, allow_none=True, validate=validate.Range(0, 1e5))
-    wall = fields.String(load_default=None, allow_none=True)
-    frame = fields.String(load_default=None, allow_none=True)
-    roof = fields.String(load_default=None, allow_none=True)
-    water_source = fields.String(load_default=None, allow_none=True)
-    latrine = fields.String(load_default=None, allow_none=True)
+    wall = Text(load_default=None, allow_none=True)
+    frame = Text(load_default=None, allow_none=True)
+    roof = Text(load_default=None, allow_none=True)
+    water_source = Text(load_default=None, allow_none=True)
+    latrine = Text(load_default=None, allow_none=True)
     telecom_use = fields.Boolean(load_default=None, allow_none=True)
-    info_devices = fields.List(fields.String(), load_default=None, allow_none=True)
-    digital_use = fields.List(fields.String(), load_default=None, allow_none=True)
-    waste = fields.String(load_default=None, allow_none=True)
-    b1 = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
+    info_devices = BoundedList(Text(), load_default=None, allow_none=True)
+    digital_use = BoundedList(Text(), load_default=None, allow_none=True)
+    waste = Text(load_default=None, allow_none=True)
+    b1 = B1Answers(load_default=dict)
     income = fields.Nested(IncomeIn, load_default=None, allow_none=True)
     screened_out = fields.Boolean(load_default=None, allow_none=True)
-    screening_reasons = fields.String(load_default=None, allow_none=True)
+    screening_reasons = Text(load_default=None, allow_none=True)
 
     @post_load
     def _make(self, data, **_kwargs) -> HouseholdFacts:
@@ -75,8 +153,8 @@ class HouseholdIn(Schema):
 class ScoreRequest(Schema):
     household = fields.Nested(HouseholdIn, required=True)
     year = fields.Integer(validate=validate.Range(2022, 2100))
-    standard = fields.String()
-    b1_table = fields.String(load_default=None, allow_none=True)
+    standard = Text()
+    b1_table = Text(load_default=None, allow_none=True)
 
     @validates_schema(skip_on_field_errors=False)
     def _one_of(self, data, **_kwargs) -> None:

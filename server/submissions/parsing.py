@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from server.config import Defaults
 from server.errors import AppError
 from server.xmlsafe import local_name, parse_xml
 
@@ -37,13 +38,29 @@ def _bad(code: str, message_vi: str, message_en: str) -> AppError:
     return AppError(code, 400, message_vi, message_en)
 
 
-def parse_submission(data: bytes, *, max_bytes: int) -> ParsedSubmission:
+def parse_submission(
+    data: bytes,
+    *,
+    max_bytes: int,
+    max_elements: int = Defaults.MAX_SUBMISSION_ELEMENTS,
+    max_depth: int = Defaults.MAX_SUBMISSION_DEPTH,
+) -> ParsedSubmission:
     """Parse the ``xml_submission_file`` part.
 
-    :raises AppError: ``xml.*``; ``submission.wrong_namespace``, ``submission.encrypted``,
+    The element count and depth are bounded while parsing, so that a hostile instance is
+    refused before a tree is built, its answers flattened or anything stored.
+
+    :raises AppError: ``xml.*`` (including ``xml.too_many_elements`` 413, ``xml.too_deep``);
+        ``submission.wrong_namespace``, ``submission.encrypted``,
         ``submission.no_form_id``, ``submission.no_instance_id``, ``submission.bad_instance_id``.
     """
-    root = parse_xml(data, max_bytes=max_bytes, what="phiếu (submission)")
+    root = parse_xml(
+        data,
+        max_bytes=max_bytes,
+        what="phiếu (submission)",
+        max_elements=max_elements,
+        max_depth=max_depth,
+    )
     namespace = etree.QName(root).namespace
     if namespace == ENCRYPTED_NS or root.get("encrypted") == "yes":
         raise _bad(

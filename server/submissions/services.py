@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server.accounts.models import User
 from server.blobs import BlobStore, StoredBlob
+from server.config import Defaults
 from server.db import utcnow
 from server.errors import AppError
 from server.extensions import db
@@ -132,6 +133,8 @@ def ingest_submission(
     submitter: User,
     blobs: BlobStore,
     max_xml_bytes: int,
+    max_elements: int = Defaults.MAX_SUBMISSION_ELEMENTS,
+    max_depth: int = Defaults.MAX_SUBMISSION_DEPTH,
     device_id: str | None = None,
     user_agent: str | None = None,
 ) -> IngestResult:
@@ -140,7 +143,13 @@ def ingest_submission(
     Must run inside a write transaction; flushes, never commits.
     """
     prepared = prepare_submission(
-        xml, files, submitter=submitter, blobs=blobs, max_xml_bytes=max_xml_bytes
+        xml,
+        files,
+        submitter=submitter,
+        blobs=blobs,
+        max_xml_bytes=max_xml_bytes,
+        max_elements=max_elements,
+        max_depth=max_depth,
     )
     return store_submission(prepared, device_id=device_id, user_agent=user_agent)
 
@@ -152,6 +161,8 @@ def prepare_submission(
     submitter: User,
     blobs: BlobStore,
     max_xml_bytes: int,
+    max_elements: int = Defaults.MAX_SUBMISSION_ELEMENTS,
+    max_depth: int = Defaults.MAX_SUBMISSION_DEPTH,
 ) -> PreparedSubmission:
     """Parse and check one POST and store its files in the blob store; reads only.
 
@@ -164,7 +175,13 @@ def prepare_submission(
         ``form.version_unknown`` (404), ``form.version_retired`` (409),
         ``submission.forbidden`` (403), ``submission.wrong_root`` (400).
     """
-    prepared = _prepare(xml, submitter, max_xml_bytes)
+    prepared = _prepare(
+        parse_submission(
+            xml, max_bytes=max_xml_bytes, max_elements=max_elements, max_depth=max_depth
+        ),
+        xml,
+        submitter,
+    )
     wanted = set(prepared.referenced)
     # Only files the XML names are kept; Collect sends every file in the instance folder.  The
     # type recorded is what the bytes are, never what the phone declared.
@@ -239,8 +256,7 @@ def _may_change(prepared: PreparedSubmission, submission: Submission) -> bool:
     return not allowed or submission.village_id in allowed
 
 
-def _prepare(xml: bytes, submitter: User, max_xml_bytes: int) -> PreparedSubmission:
-    parsed = parse_submission(xml, max_bytes=max_xml_bytes)
+def _prepare(parsed: ParsedSubmission, xml: bytes, submitter: User) -> PreparedSubmission:
     form = get_form(parsed.xml_form_id)
     if form is None:
         raise AppError(
@@ -479,13 +495,17 @@ def ingest_draft_submission(
     *,
     blobs: BlobStore,
     max_xml_bytes: int,
+    max_elements: int = Defaults.MAX_SUBMISSION_ELEMENTS,
+    max_depth: int = Defaults.MAX_SUBMISSION_DEPTH,
 ) -> IngestOutcome:
     """Keep a test submission sent to a draft through its test URL (deleted on publish).
 
     :raises AppError: parsing errors; ``submission.not_this_draft`` (400) when the instance is
         not of the draft's form and version; ``submission.conflict`` (409).
     """
-    parsed = parse_submission(xml, max_bytes=max_xml_bytes)
+    parsed = parse_submission(
+        xml, max_bytes=max_xml_bytes, max_elements=max_elements, max_depth=max_depth
+    )
     if (parsed.xml_form_id, parsed.version) != (draft.form.xml_form_id, draft.version):
         raise AppError(
             "submission.not_this_draft",

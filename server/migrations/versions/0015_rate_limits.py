@@ -16,8 +16,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table('rate_limit_counters',
+    sa.Column('scope', sa.String(length=40), nullable=False),
+    sa.Column('address', sa.String(length=45), nullable=False),
+    sa.Column('window_start', sa.BigInteger(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('scope', 'address', 'window_start', name=op.f('pk_rate_limit_counters'))
+    )
+    op.create_index(op.f('ix_rate_limit_counters_window_start'), 'rate_limit_counters', ['window_start'], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index(op.f('ix_rate_limit_counters_window_start'), table_name='rate_limit_counters')
+    op.drop_table('rate_limit_counters')
