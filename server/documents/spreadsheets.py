@@ -37,6 +37,9 @@ _SHEET_NAMESPACES = (
     "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
     "http://purl.oclc.org/ooxml/spreadsheetml/main",
 )
+_ROW_TAGS = frozenset(f"{{{ns}}}row" for ns in _SHEET_NAMESPACES)
+_CELL_TAGS = frozenset(f"{{{ns}}}c" for ns in _SHEET_NAMESPACES)
+_STRING_TAGS = frozenset(f"{{{ns}}}si" for ns in _SHEET_NAMESPACES)  # shared strings
 _CHUNK = 64 * 1024
 # Entries smaller than this are not checked for their compression ratio: they cannot hurt, and
 # a short run of identical XML compresses well.
@@ -85,7 +88,8 @@ def _unreadable(what_vi: str, what_en: str) -> AppError:
     return AppError(
         "spreadsheet.unreadable",
         400,
-        f"Không đọc được {what_vi}: tệp không phải bảng tính Excel .xlsx hợp lệ (tệp nén bị hỏng).",
+        f"Không đọc được {what_vi[:1].lower()}{what_vi[1:]}: tệp không phải bảng tính Excel "
+        ".xlsx hợp lệ (tệp nén bị hỏng).",
         f"The {what_en} could not be read: it is not a valid .xlsx workbook (corrupt archive).",
     )
 
@@ -185,6 +189,7 @@ class _Counter:
             for _event, element in etree.iterparse(
                 stream,
                 events=("end",),
+                tag=[*_ROW_TAGS, *_CELL_TAGS, *_STRING_TAGS],  # the parser skips the others
                 resolve_entities=False,
                 no_network=True,
                 load_dtd=False,
@@ -196,28 +201,26 @@ class _Counter:
             _drain(stream)
 
     def _count(self, name: str, element: etree._Element) -> None:
-        qname = etree.QName(element)
-        if qname.namespace in _SHEET_NAMESPACES:
-            if qname.localname == "row":
-                self.rows[name] = self.rows.get(name, 0) + 1
-                element.clear(keep_tail=True)
-                if self.rows[name] > self.limits.max_rows:
-                    raise self.too_large(
-                        f"một trang tính có hơn {self.limits.max_rows:,} dòng",
-                        f"a worksheet has more than {self.limits.max_rows:,} rows",
-                    )
-            elif qname.localname == "c":
-                self.cells += 1
-                if self.cells > self.limits.max_cells:
-                    raise self.too_large(
-                        f"có hơn {self.limits.max_cells:,} ô",
-                        f"there are more than {self.limits.max_cells:,} cells",
-                    )
-        if qname.localname == "si":  # shared strings, one at a time
-            element.clear(keep_tail=True)
-        # Drop what has been counted so memory holds one element, not the document.
+        tag = element.tag
+        if tag in _CELL_TAGS:
+            self.cells += 1
+            if self.cells > self.limits.max_cells:
+                raise self.too_large(
+                    f"có hơn {self.limits.max_cells:,} ô",
+                    f"there are more than {self.limits.max_cells:,} cells",
+                )
+        elif tag in _ROW_TAGS:
+            self.rows[name] = self.rows.get(name, 0) + 1
+            if self.rows[name] > self.limits.max_rows:
+                raise self.too_large(
+                    f"một trang tính có hơn {self.limits.max_rows:,} dòng",
+                    f"a worksheet has more than {self.limits.max_rows:,} rows",
+                )
+        # A cell, row or shared string is counted: drop it (and what came before it) so memory
+        # holds one element, not the document.
+        element.clear(keep_tail=True)
         parent = element.getparent()
-        if parent is not None and qname.localname in ("row", "si"):
+        if parent is not None:
             while element.getprevious() is not None:
                 del parent[0]
 
