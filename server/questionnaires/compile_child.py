@@ -49,6 +49,7 @@ def _limit_self(cpu_seconds: int, memory_mb: int, parent: int) -> None:
         pass
     if os.getppid() != parent:  # it died before prctl took effect
         _die_with_group()
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # SIGXCPU must not leave a core file
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 1024 * 1024, hard))

@@ -285,6 +285,7 @@ def test_a_validator_that_does_not_finish_is_killed_with_its_group(app, client, 
     limits = Path(f"{stuck_java}.limits").read_text()
     assert re.search(r"Max cpu time\s+5\s+10\s+seconds", limits), limits
     assert re.search(r"Max address space\s+unlimited", limits), limits
+    assert re.search(r"Max core file size\s+0\s+0", limits), limits
     pgid = int(Path(f"{stuck_java}.pgid").read_text())
     assert pgid != os.getpgid(0)
     # ... and nothing of it is left: neither the "JVM" nor what it started nor the child.
