@@ -10,10 +10,11 @@ crossed.  Memory stays at one decompression buffer plus one XML element.
 
 Writing.  openpyxl stores a string that starts with ``=`` as a formula, so a household head
 named ``=HYPERLINK("http://evil","x")`` would become a live formula in a commune's export.
-:func:`text_cell` writes a value with its type set explicitly (strings are always strings);
-every XLSX writer of the app goes through it.  :func:`csv_text` neutralises a CSV field the
-OWASP way (a leading ``'`` before ``= + - @``, tab or carriage return) for files meant for
-spreadsheet programs.
+Every XLSX writer of the app appends ``text_row(sheet, values)`` (:func:`text_row`,
+:func:`text_cell`): each string becomes a cell typed as text explicitly.  :func:`csv_text`
+neutralises a CSV field the OWASP way (a leading ``'`` before ``= + - @``, tab or carriage
+return) for CSV meant for spreadsheet programs (the audit log export).  The ``households.csv``
+and ``villages.csv`` media are data for ODK Collect, not for a spreadsheet, and stay verbatim.
 """
 
 from __future__ import annotations
