@@ -47,6 +47,28 @@ class Defaults:
     MAX_SUBMISSION_ELEMENTS = 20_000
     MAX_SUBMISSION_DEPTH = 32
     MAX_FORM_XML_BYTES = 20_000_000
+    # Uploaded workbooks (XLSForms, B1 tables) are checked before openpyxl or pyxform reads
+    # them (server/documents/spreadsheets.py).  Sized from the forms in xlsforms/ with a wide
+    # margin: the largest (phieu_b_2027.xlsx) has 11 zip entries, 147 KB unzipped, 171 rows on
+    # one sheet, 1,462 cells in all and a compression ratio of 7.6:1.  The bounds below are
+    # ~18x, ~135x, ~115x and ~135x that; 20,000 rows still hold a choices sheet listing every
+    # commune of Viet Nam (~10,600).  The ratio applies to entries over 1 MB unzipped.
+    MAX_XLSFORM_ZIP_ENTRIES = 200
+    MAX_XLSFORM_UNZIPPED_BYTES = 20_000_000
+    MAX_XLSFORM_COMPRESSION_RATIO = 200
+    MAX_XLSFORM_ROWS = 20_000
+    MAX_XLSFORM_CELLS = 200_000
+    # pyxform and ODK Validate run in a child process group that is killed after this many
+    # seconds (and whenever the request ends).  The largest real form compiles and validates in
+    # ~1 s; 60 s stays well under gunicorn's worker timeout (120 s in scripts/demo), so the
+    # worker answers a clear 422 instead of being killed.
+    XLSFORM_COMPILE_SECONDS = 60
+    # Address space of the pyxform child (RLIMIT_AS), and the heap given to the ODK Validate
+    # JVM with -Xmx (a JVM cannot run under RLIMIT_AS: it reserves address space up front).
+    # The largest real form compiles within a 100 MB address space (not within 60 MB) and
+    # validates with an 8 MB heap: 1024 MB and 512 MB leave a wide margin for bigger forms.
+    XLSFORM_COMPILE_MEMORY_MB = 1024
+    XLSFORM_VALIDATOR_HEAP_MB = 512
     # HTTP authentication for devices.
     AUTH_REALM = "rasoat"
     # How long a Digest nonce may be used (from its issue).  Each use must raise its nonce count,

@@ -26,6 +26,7 @@ from server.accounts.models import ADMIN_ROLES, Role, User
 from server.accounts.ownership import visible
 from server.accounts.web import staff_page
 from server.audit.models import AuditEvent
+from server.documents.spreadsheets import csv_text
 from server.extensions import db
 from server.geography.models import Commune
 from server.web_forms import filter_date, list_page
@@ -232,8 +233,7 @@ def index():
 
 def _cell(value: str | None) -> str:
     """A CSV cell a spreadsheet will not run as a formula."""
-    text = value or ""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return csv_text(value or "")
 
 
 def _json(value: dict | None) -> str:

@@ -38,6 +38,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 
 from server.documents.pdf import html_to_pdf
+from server.documents.spreadsheets import text_row
 from server.errors import AppError
 from server.exports.models import ExportJob
 from server.extensions import db
@@ -156,12 +157,16 @@ def write_xlsx(job: ExportJob, directory: Path, progress) -> Artefact:
     sheets = {}
     for name, title in LIST_TITLES_VI.items():
         sheet = book.create_sheet(name[:31])
-        sheet.append([title + " — toàn xã"])
-        sheet.append([f"{review.commune.name} ({review.commune.code}) — {round_label(review)}"])
+        sheet.append(text_row(sheet, [title + " — toàn xã"]))
+        sheet.append(
+            text_row(
+                sheet, [f"{review.commune.name} ({review.commune.code}) — {round_label(review)}"]
+            )
+        )
         for text in disclaimers:
-            sheet.append([f"Lưu ý: bảng điểm B1 {text}"])
-        sheet.append([])
-        sheet.append([COLUMNS_VI[0], "Thôn", *COLUMNS_VI[1:]])
+            sheet.append(text_row(sheet, [f"Lưu ý: bảng điểm B1 {text}"]))
+        sheet.append(text_row(sheet, []))
+        sheet.append(text_row(sheet, [COLUMNS_VI[0], "Thôn", *COLUMNS_VI[1:]]))
         sheets[name] = sheet
     numbers: dict[str, int] = defaultdict(int)
     for household_case, score in stream_cases(review):
@@ -170,7 +175,7 @@ def write_xlsx(job: ExportJob, directory: Path, progress) -> Artefact:
         cells = _row(household_case, score, numbers[name]).cells()
         village = villages.get(household_case.village_id)
         cells.insert(1, f"{village.code} {village.name}" if village else "")
-        sheets[name].append(cells)
+        sheets[name].append(text_row(sheets[name], cells))
         progress.advance()
     path = directory / "export.xlsx"
     book.save(path)

@@ -12,6 +12,7 @@ from io import BytesIO
 
 from openpyxl import Workbook
 
+from server.documents.spreadsheets import text_row
 from server.meetings.models import HouseholdCase, ReviewRound
 from server.meetings.services import VillageLists
 from server.scoring.models import HouseholdScore
@@ -125,20 +126,23 @@ def lists_xlsx(review: ReviewRound, lists: VillageLists) -> bytes:
     book = Workbook(write_only=True)
     for name, title in LIST_TITLES_VI.items():
         sheet = book.create_sheet(name[:31])
-        sheet.append([title])
+        sheet.append(text_row(sheet, [title]))
         sheet.append(
-            [
-                f"{review.commune.name} — {lists.village.name} ({lists.village.code}) — "
-                f"rà soát {'định kỳ' if review.kind == 'dinh_ky' else 'thường xuyên'} "
-                f"năm {review.year}" + (f", tháng {review.month}" if review.month else "")
-            ]
+            text_row(
+                sheet,
+                [
+                    f"{review.commune.name} — {lists.village.name} ({lists.village.code}) — "
+                    f"rà soát {'định kỳ' if review.kind == 'dinh_ky' else 'thường xuyên'} "
+                    f"năm {review.year}" + (f", tháng {review.month}" if review.month else "")
+                ],
+            )
         )
         for text in sorted(lists.disclaimers):
-            sheet.append([f"Lưu ý: bảng điểm B1 {text}"])
-        sheet.append([])
-        sheet.append(list(COLUMNS_VI))
+            sheet.append(text_row(sheet, [f"Lưu ý: bảng điểm B1 {text}"]))
+        sheet.append(text_row(sheet, []))
+        sheet.append(text_row(sheet, list(COLUMNS_VI)))
         for row in list_rows(lists.lists[name], lists.scores):
-            sheet.append(row.cells())
+            sheet.append(text_row(sheet, row.cells()))
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -13,6 +13,7 @@ from typing import IO
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
+from server.documents.spreadsheets import text_row
 from server.reports.labels import TOTAL, TRANSITION_COLUMNS, previous_source_label, source_label
 from server.reports.services import Report, Unit
 
@@ -26,27 +27,33 @@ def _name(unit: Unit) -> list:
 
 
 def _heading(sheet, report: Report, title: str) -> None:
-    sheet.append([title])
+    sheet.append(text_row(sheet, [title]))
     sheet.append(
-        [
-            _(
-                "Năm %(year)d, so với năm %(previous)d",
-                year=report.year,
-                previous=report.previous_year,
-            )
-        ]
+        text_row(
+            sheet,
+            [
+                _(
+                    "Năm %(year)d, so với năm %(previous)d",
+                    year=report.year,
+                    previous=report.previous_year,
+                )
+            ],
+        )
     )
     if report.total.current.unconfirmed:
         sheet.append(
-            [
-                _(
-                    "Có số liệu là kết quả rà soát, chưa quyết định (cột “Nguồn số liệu”); "
-                    "năm %(previous)d: trạng thái đã công nhận.",
-                    previous=report.previous_year,
-                )
-            ]
+            text_row(
+                sheet,
+                [
+                    _(
+                        "Có số liệu là kết quả rà soát, chưa quyết định (cột “Nguồn số liệu”); "
+                        "năm %(previous)d: trạng thái đã công nhận.",
+                        previous=report.previous_year,
+                    )
+                ],
+            )
         )
-    sheet.append([])
+    sheet.append(text_row(sheet, []))
 
 
 def _summary(book: Workbook, report: Report) -> None:
@@ -54,71 +61,77 @@ def _summary(book: Workbook, report: Report) -> None:
     _heading(sheet, report, _("Tổng hợp kết quả rà soát hộ nghèo, hộ cận nghèo"))
     y, p = report.year, report.previous_year
     sheet.append(
-        [
-            _("Mã xã"),
-            _("Xã"),
-            _("Tổng số hộ"),
-            _("Hộ nghèo %(year)d", year=y),
-            _("Tỷ lệ hộ nghèo %(year)d (%%)", year=y),
-            _("Hộ nghèo %(year)d", year=p),
-            _("Tỷ lệ hộ nghèo %(year)d (%%)", year=p),
-            _("Hộ cận nghèo %(year)d", year=y),
-            _("Tỷ lệ hộ cận nghèo %(year)d (%%)", year=y),
-            _("Hộ cận nghèo %(year)d", year=p),
-            _("Tỷ lệ hộ cận nghèo %(year)d (%%)", year=p),
-            _("Tỷ lệ nghèo đa chiều %(year)d (%%)", year=y),
-            _("Tỷ lệ nghèo đa chiều %(year)d (%%)", year=p),
-            _("Hộ nghèo DTTS %(year)d", year=y),
-            _("Hộ nghèo DTTS %(year)d", year=p),
-            _("Hộ cận nghèo DTTS %(year)d", year=y),
-            _("Hộ cận nghèo DTTS %(year)d", year=p),
-            _("Hộ nghèo không có khả năng lao động %(year)d", year=y),
-            _("Hộ nghèo không có khả năng lao động %(year)d", year=p),
-            _("Hộ nghèo, cận nghèo chưa rõ dân tộc %(year)d", year=y),
-            _("Hộ nghèo, cận nghèo chưa rõ dân tộc %(year)d", year=p),
-            _("Hộ nghèo chưa rõ khả năng lao động %(year)d", year=y),
-            _("Hộ nghèo chưa rõ khả năng lao động %(year)d", year=p),
-            _("Ngoài danh sách hộ: nghèo %(year)d", year=y),
-            _("Ngoài danh sách hộ: cận nghèo %(year)d", year=y),
-            _("Nguồn số liệu %(year)d", year=y),
-            _("Nguồn số liệu %(year)d", year=p),
-        ]
+        text_row(
+            sheet,
+            [
+                _("Mã xã"),
+                _("Xã"),
+                _("Tổng số hộ"),
+                _("Hộ nghèo %(year)d", year=y),
+                _("Tỷ lệ hộ nghèo %(year)d (%%)", year=y),
+                _("Hộ nghèo %(year)d", year=p),
+                _("Tỷ lệ hộ nghèo %(year)d (%%)", year=p),
+                _("Hộ cận nghèo %(year)d", year=y),
+                _("Tỷ lệ hộ cận nghèo %(year)d (%%)", year=y),
+                _("Hộ cận nghèo %(year)d", year=p),
+                _("Tỷ lệ hộ cận nghèo %(year)d (%%)", year=p),
+                _("Tỷ lệ nghèo đa chiều %(year)d (%%)", year=y),
+                _("Tỷ lệ nghèo đa chiều %(year)d (%%)", year=p),
+                _("Hộ nghèo DTTS %(year)d", year=y),
+                _("Hộ nghèo DTTS %(year)d", year=p),
+                _("Hộ cận nghèo DTTS %(year)d", year=y),
+                _("Hộ cận nghèo DTTS %(year)d", year=p),
+                _("Hộ nghèo không có khả năng lao động %(year)d", year=y),
+                _("Hộ nghèo không có khả năng lao động %(year)d", year=p),
+                _("Hộ nghèo, cận nghèo chưa rõ dân tộc %(year)d", year=y),
+                _("Hộ nghèo, cận nghèo chưa rõ dân tộc %(year)d", year=p),
+                _("Hộ nghèo chưa rõ khả năng lao động %(year)d", year=y),
+                _("Hộ nghèo chưa rõ khả năng lao động %(year)d", year=p),
+                _("Ngoài danh sách hộ: nghèo %(year)d", year=y),
+                _("Ngoài danh sách hộ: cận nghèo %(year)d", year=y),
+                _("Nguồn số liệu %(year)d", year=y),
+                _("Nguồn số liệu %(year)d", year=p),
+            ],
+        )
     )
     for unit in _units(report):
         c, v = unit.current, unit.previous
         sheet.append(
-            [
-                *_name(unit),
-                c.total,
-                c.poor,
-                c.rate(c.poor),
-                v.poor,
-                v.rate(v.poor),
-                c.near_poor,
-                c.rate(c.near_poor),
-                v.near_poor,
-                v.rate(v.near_poor),
-                c.rate(c.poor_or_near),
-                v.rate(v.poor_or_near),
-                c.minority_poor,
-                v.minority_poor,
-                c.minority_near_poor,
-                v.minority_near_poor,
-                c.poor_without_labour,
-                v.poor_without_labour,
-                c.ethnicity_unknown,
-                v.ethnicity_unknown,
-                c.labour_unknown,
-                v.labour_unknown,
-                c.outside_poor,
-                c.outside_near_poor,
-                source_label(c),
-                previous_source_label(v),
-            ]
+            text_row(
+                sheet,
+                [
+                    *_name(unit),
+                    c.total,
+                    c.poor,
+                    c.rate(c.poor),
+                    v.poor,
+                    v.rate(v.poor),
+                    c.near_poor,
+                    c.rate(c.near_poor),
+                    v.near_poor,
+                    v.rate(v.near_poor),
+                    c.rate(c.poor_or_near),
+                    v.rate(v.poor_or_near),
+                    c.minority_poor,
+                    v.minority_poor,
+                    c.minority_near_poor,
+                    v.minority_near_poor,
+                    c.poor_without_labour,
+                    v.poor_without_labour,
+                    c.ethnicity_unknown,
+                    v.ethnicity_unknown,
+                    c.labour_unknown,
+                    v.labour_unknown,
+                    c.outside_poor,
+                    c.outside_near_poor,
+                    source_label(c),
+                    previous_source_label(v),
+                ],
+            )
         )
-    sheet.append([])
+    sheet.append(text_row(sheet, []))
     for note in footnotes(report):
-        sheet.append([note])
+        sheet.append(text_row(sheet, [note]))
 
 
 def _deprivations(book: Workbook, report: Report) -> None:
@@ -126,32 +139,38 @@ def _deprivations(book: Workbook, report: Report) -> None:
     _heading(sheet, report, _("Thiếu hụt theo chỉ số (hộ nghèo và hộ cận nghèo)"))
     y, p = report.year, report.previous_year
     sheet.append(
-        [
-            _("Mã xã"),
-            _("Xã"),
-            _("Mã chỉ số"),
-            _("Chỉ số"),
-            _("Số hộ thiếu hụt %(year)d", year=y),
-            _("Tỷ lệ %(year)d (%% hộ nghèo và cận nghèo)", year=y),
-            _("Số hộ thiếu hụt %(year)d", year=p),
-            _("Tỷ lệ %(year)d (%% hộ nghèo và cận nghèo)", year=p),
-            _("Chưa xác định được %(year)d", year=y),
-        ]
+        text_row(
+            sheet,
+            [
+                _("Mã xã"),
+                _("Xã"),
+                _("Mã chỉ số"),
+                _("Chỉ số"),
+                _("Số hộ thiếu hụt %(year)d", year=y),
+                _("Tỷ lệ %(year)d (%% hộ nghèo và cận nghèo)", year=y),
+                _("Số hộ thiếu hụt %(year)d", year=p),
+                _("Tỷ lệ %(year)d (%% hộ nghèo và cận nghèo)", year=p),
+                _("Chưa xác định được %(year)d", year=y),
+            ],
+        )
     )
     for unit in _units(report):
         c, v = unit.current, unit.previous
         for code, name in report.indicators:
             sheet.append(
-                [
-                    *_name(unit),
-                    code,
-                    name,
-                    c.deprived_count(code),
-                    c.deprived_share(code),
-                    v.deprived_count(code),
-                    v.deprived_share(code),
-                    c.indicator_unknown[code],
-                ]
+                text_row(
+                    sheet,
+                    [
+                        *_name(unit),
+                        code,
+                        name,
+                        c.deprived_count(code),
+                        c.deprived_share(code),
+                        v.deprived_count(code),
+                        v.deprived_share(code),
+                        c.indicator_unknown[code],
+                    ],
+                )
             )
 
 
@@ -161,12 +180,12 @@ def _transitions(book: Workbook, report: Report) -> None:
     header = [_("Mã xã"), _("Xã")]
     for _key, label, _get in TRANSITION_COLUMNS:
         header += [f"{label} {report.year}", f"{label} {report.previous_year}"]
-    sheet.append(header)
+    sheet.append(text_row(sheet, header))
     for unit in _units(report):
         row = _name(unit)
         for _key, _label, get in TRANSITION_COLUMNS:
             row += [get(unit.current), get(unit.previous)]
-        sheet.append(row)
+        sheet.append(text_row(sheet, row))
 
 
 def footnotes(report: Report) -> list[str]:

@@ -20,6 +20,7 @@ import yaml
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from openpyxl import Workbook, load_workbook
 
+from server.documents.spreadsheets import text_row
 from server.scoring.standards import StandardError, _flatten
 
 TABLE_STATUSES = ("official", "provisional", "demo")
@@ -157,14 +158,20 @@ def template_xlsx() -> bytes:
     book = Workbook()
     meta = book.active
     meta.title = "meta"
-    meta.append(["key", "value"])
+    meta.append(text_row(meta, ["key", "value"]))
     for key in _META_KEYS:
-        meta.append([key, ""])
+        meta.append(text_row(meta, [key, ""]))
     points = book.create_sheet("points")
-    points.append(list(_ROW_KEYS))
-    points.append(["b1_pension", "choice", "Lương hưu", "mot_nguoi", None, None, None])
-    points.append(["b1_assets", "multi", "Tài sản lâu bền", "xe_may", None, None, None])
-    points.append(["land_annual", "band", "Đất cây hằng năm (m²)", None, 0, 1000, None])
+    points.append(text_row(points, list(_ROW_KEYS)))
+    points.append(
+        text_row(points, ["b1_pension", "choice", "Lương hưu", "mot_nguoi", None, None, None])
+    )
+    points.append(
+        text_row(points, ["b1_assets", "multi", "Tài sản lâu bền", "xe_may", None, None, None])
+    )
+    points.append(
+        text_row(points, ["land_annual", "band", "Đất cây hằng năm (m²)", None, 0, 1000, None])
+    )
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -294,6 +294,12 @@ def upload():
               schema: ErrorOut
         403:
           description: Not an administrator
+        413:
+          description: The workbook is too large once unzipped (zip entries, unzipped bytes,
+            compression ratio, rows or cells; see MAX_XLSFORM_* settings)
+          content:
+            application/json:
+              schema: ErrorOut
         409:
           description: This code and version exist with other content, or the code is used
             for another standard, area type or region

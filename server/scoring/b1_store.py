@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from server.accounts.models import Role, User
 from server.accounts.ownership import may_see, owner_for_new, require_manage, visible
 from server.audit.services import record
+from server.documents.spreadsheets import XlsxLimits, check_xlsx
 from server.errors import AppError
 from server.extensions import db
 from server.geography.models import Commune
@@ -79,6 +80,7 @@ def parse_table_file(content: bytes, filename: str) -> PointTable:
         raise _invalid(f"{name}: tệp quá lớn (tối đa {MAX_TABLE_BYTES // 1000} kB).", name)
     try:
         if content.startswith(b"PK\x03\x04"):
+            _check_workbook(content, name)
             table = load_table_xlsx(content, name)
         else:
             table = table_from_dict(_read_yaml(content, name), name)
@@ -88,6 +90,21 @@ def parse_table_file(content: bytes, filename: str) -> PointTable:
     if problems:
         raise _invalid(f"{name}: " + "; ".join(problems), name)
     return table
+
+
+def _check_workbook(content: bytes, name: str) -> None:
+    """Refuse a workbook too large once unzipped before openpyxl reads it (a corrupt one is
+    left to :func:`load_table_xlsx`, which names the file)."""
+    try:
+        check_xlsx(
+            content,
+            XlsxLimits.from_config(current_app.config),
+            what_vi=f"Bảng điểm {name}",
+            what_en=f"B1 table {name}",
+        )
+    except AppError as error:
+        if error.code != "spreadsheet.unreadable":
+            raise
 
 
 def _read_yaml(content: bytes, name: str) -> object:
