@@ -17,6 +17,7 @@ Catalogs: ``scripts/i18n`` extracts the messages, updates ``messages.po`` and co
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
@@ -112,6 +113,8 @@ def init_app(app: Flask) -> None:
     app.before_request(_store_in_session)
     app.after_request(_remember_choice)
 
+    app.add_template_filter(local_time)
+
     @app.context_processor
     def _language_helpers():
         return {
@@ -135,3 +138,16 @@ def init_app(app: Flask) -> None:
                 ", ".join(directories),
             )
     app.extensions["rasoat.languages"] = available
+
+
+# The server stores naive UTC (server.db.utcnow); people read Vietnam time (UTC+7, no DST).
+VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
+
+
+def local_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """``value`` (naive UTC, or aware) as Vietnam time; '' for none (template filter)."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(VIETNAM_TIME).strftime(fmt)

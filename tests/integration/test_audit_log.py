@@ -510,7 +510,11 @@ def test_the_page_lists_newest_first_and_filters(app, history):
     assert "Xã Hai" in rows[1] and "Quản trị" in rows[1] and "(admin1)" in rows[1]
     assert "<code>state</code>: open → closing" in rows[2]
     assert "hệ thống" in rows[0]  # imported outside a request
-    assert "UTC" in html
+    # Times in Vietnam time (stored in UTC).
+    assert "Thời gian theo giờ Việt Nam (UTC + 7)." in html
+    with app.app_context():
+        newest = db.session.scalar(select(AuditEvent.at).order_by(AuditEvent.id.desc()).limit(1))
+    assert (newest + timedelta(hours=7)).strftime("%d/%m/%Y %H:%M:%S") in rows[0]
 
     def shown(query: str) -> list[str]:
         reply = browser.get(f"/admin/nhat-ky?{query}")
@@ -641,3 +645,25 @@ def test_csv_cells_are_not_spreadsheet_formulas(app, seeded):
     text = browser.get("/admin/nhat-ky.csv?action=test.event").get_data(as_text=True)
     row = next(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     assert (row["target_id"], row["note"]) == ("'=1+1", "'@SUM(A1)")
+
+
+def test_date_filters_are_days_in_vietnam(app, seeded):
+    """An event at 18:30 UTC on 1 March happened on 2 March in Vietnam (01:30): the page shows
+    it at that time and the filter finds it on 2 March, not on 1 March."""
+    from datetime import datetime
+
+    from server.audit.services import record
+
+    with app.app_context(), write_transaction(db.session):
+        event = record("form.state", "form", "giua-dem", note="nửa đêm", actor_id=None)
+        event.at = datetime(2026, 3, 1, 18, 30)
+    browser = _login(app, "admin1")
+
+    def rows(query: str) -> list[str]:
+        reply = browser.get(f"/admin/nhat-ky?target_id=giua-dem&{query}")
+        assert reply.status_code == 200
+        return _rows(reply.get_data(as_text=True))
+
+    (shown,) = rows("date_from=2026-03-02&date_to=2026-03-02")
+    assert "02/03/2026 01:30:00" in shown
+    assert "Không có thay đổi nào." in rows("date_from=2026-03-01&date_to=2026-03-01")[0]
