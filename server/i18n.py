@@ -151,3 +151,8 @@ def local_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(VIETNAM_TIME).strftime(fmt)
+
+
+def vi_number(value: int) -> str:
+    """An integer as Vietnamese writes it: 20.000.000 (a comma there is the decimal mark)."""
+    return f"{value:,}".replace(",", ".")

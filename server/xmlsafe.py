@@ -20,6 +20,7 @@ import re
 from lxml import etree
 
 from server.errors import AppError
+from server.i18n import vi_number
 
 
 class XmlRejected(AppError):
@@ -68,7 +69,8 @@ def parse_xml(
         raise XmlRejected(
             "xml.too_large",
             413,
-            f"Tệp {what} quá lớn ({len(data):,} byte, tối đa {max_bytes:,} byte).",
+            f"Tệp {what} quá lớn ({vi_number(len(data))} byte, "
+            f"tối đa {vi_number(max_bytes)} byte).",
             f"The {what} is too large ({len(data):,} bytes, at most {max_bytes:,}).",
         )
     if not data.strip():
@@ -103,7 +105,7 @@ def _too_many(what: str, max_elements: int) -> XmlRejected:
     return XmlRejected(
         "xml.too_many_elements",
         413,
-        f"Tệp {what} có quá nhiều phần tử (hơn {max_elements:,}); "
+        f"Tệp {what} có quá nhiều phần tử (hơn {vi_number(max_elements)}); "
         f"không có phiếu thật nào lớn như vậy.",
         f"The {what} has too many elements (more than {max_elements:,}).",
     )

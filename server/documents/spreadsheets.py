@@ -32,6 +32,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from server.errors import AppError
+from server.i18n import vi_number
 
 # SpreadsheetML's main namespace, transitional and strict.
 _SHEET_NAMESPACES = (
@@ -129,7 +130,7 @@ def check_xlsx(
         too_large,
         left=limits.max_unzipped_bytes,
         unzipped=too_large(
-            f"khi giải nén hơn {limits.max_unzipped_bytes:,} byte",
+            f"khi giải nén hơn {vi_number(limits.max_unzipped_bytes)} byte",
             f"more than {limits.max_unzipped_bytes:,} bytes once unzipped",
         ),
     )
@@ -148,12 +149,13 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: XlsxLimits, too_large
     """What the archive declares: entries, total size, compression ratio of large entries."""
     if len(infos) > limits.max_entries:
         raise too_large(
-            f"tệp nén có {len(infos):,} thành phần (tối đa {limits.max_entries:,})",
+            f"tệp nén có {vi_number(len(infos))} thành phần "
+            f"(tối đa {vi_number(limits.max_entries)})",
             f"the archive has {len(infos):,} entries (at most {limits.max_entries:,})",
         )
     if sum(info.file_size for info in infos) > limits.max_unzipped_bytes:
         raise too_large(
-            f"khi giải nén hơn {limits.max_unzipped_bytes:,} byte",
+            f"khi giải nén hơn {vi_number(limits.max_unzipped_bytes)} byte",
             f"more than {limits.max_unzipped_bytes:,} bytes once unzipped",
         )
     for info in infos:
@@ -207,14 +209,14 @@ class _Counter:
             self.cells += 1
             if self.cells > self.limits.max_cells:
                 raise self.too_large(
-                    f"có hơn {self.limits.max_cells:,} ô",
+                    f"có hơn {vi_number(self.limits.max_cells)} ô",
                     f"there are more than {self.limits.max_cells:,} cells",
                 )
         elif tag in _ROW_TAGS:
             self.rows[name] = self.rows.get(name, 0) + 1
             if self.rows[name] > self.limits.max_rows:
                 raise self.too_large(
-                    f"một trang tính có hơn {self.limits.max_rows:,} dòng",
+                    f"một trang tính có hơn {vi_number(self.limits.max_rows)} dòng",
                     f"a worksheet has more than {self.limits.max_rows:,} rows",
                 )
         # A cell, row or shared string is counted: drop it (and what came before it) so memory

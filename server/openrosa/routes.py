@@ -21,6 +21,7 @@ from server.db import write_transaction
 from server.errors import AppError
 from server.extensions import db
 from server.filetypes import SNIFF_BYTES, inert, served_type
+from server.i18n import vi_number
 from server.openrosa import responses
 from server.questionnaires.media import media_bytes
 from server.questionnaires.models import FormAttachment, FormVersion
@@ -144,7 +145,8 @@ def _unexpected(error: Exception):
 def _too_large(_error):
     limit = current_app.config["OPENROSA_ACCEPT_CONTENT_LENGTH"]
     return responses.message_response(
-        f"Phiếu gửi lên quá lớn (tối đa {limit:,} byte mỗi lần gửi); hãy giảm kích thước ảnh. "
+        f"Phiếu gửi lên quá lớn (tối đa {vi_number(limit)} byte mỗi lần gửi); "
+        "hãy giảm kích thước ảnh. "
         f"(The upload is too large: at most {limit:,} bytes per request.)",
         413,
         nature="error",

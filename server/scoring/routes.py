@@ -19,6 +19,7 @@ from server.accounts.httpauth import api_guard
 from server.accounts.models import Role
 from server.errors import AppError
 from server.extensions import db
+from server.i18n import vi_number
 from server.ratelimit.service import hit
 from server.scoring.engine import CATEGORY_VI, score_household
 from server.scoring.models import HouseholdScore, ScoringJob
@@ -123,7 +124,7 @@ def _json_body(max_bytes: int):
     too_large = AppError(
         "request.too_large",
         413,
-        f"Yêu cầu quá lớn (tối đa {max_bytes:,} byte).",
+        f"Yêu cầu quá lớn (tối đa {vi_number(max_bytes)} byte).",
         f"The request is too large (at most {max_bytes:,} bytes).",
         {"max_bytes": max_bytes},
     )

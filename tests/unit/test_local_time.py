@@ -14,3 +14,10 @@ def test_aware_times_are_converted_and_none_is_empty():
     assert local_time(datetime(2026, 1, 1, 0, 0, tzinfo=eastern)) == "01/01/2026 12:00"
     assert local_time(datetime(2026, 1, 1, 0, 0, 5, tzinfo=UTC), "%H:%M:%S") == "07:00:05"
     assert local_time(None) == ""
+
+
+def test_vietnamese_numbers_group_thousands_with_dots():
+    from server.i18n import vi_number
+
+    assert vi_number(20_000_000) == "20.000.000"
+    assert vi_number(999) == "999"
