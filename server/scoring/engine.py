@@ -1,17 +1,22 @@
 """Classifying a household (pure): B2 deprivations, B1 score A, measured income → category.
 
-The rule (TT 07/2021 as reported in ``regulations.md`` §5.1, inclusive at both boundaries):
-poor ⇔ A ≤ cut-off(area) and B ≥ 30; near-poor ⇔ A ≤ cut-off(area) and B < 30; above the
-cut-off neither.  Without a B1 table (or with B1 answers missing) there is no verdict from B1.
-An agricultural household's measured income classifies it as average living standard when it
-falls in the standard's band.  Unknown deprivations make B a range; a verdict is given only when
-the whole range leads to it.
+Two methods tell whether a household's income is at or under the standard's line:
+
+* **B1** (TT 07/2021 as reported in ``regulations.md`` §5.1): score A ≤ cut-off(area);
+* **measured income** (§2.3, §3): income per person per month ≤ the income line(area).
+
+Under the line, score B decides, inclusive at both boundaries: B ≥ 30 → poor, B < 30 →
+near-poor.  Above the line the household is neither — or, for an agricultural household whose
+measured income falls in the standard's band, of average living standard.  When both methods are
+available, the standard's ``decisive_method`` chooses; the other verdict is computed, shown, and
+a disagreement across the line is flagged (``methods_disagree``).  Unknown deprivations make B a
+range; a verdict is given only when the whole range leads to it.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from server.scoring.b1 import B1Result, PointTable, score_b1
 from server.scoring.facts import HouseholdFacts
@@ -62,12 +67,43 @@ class ScoreResult:
     low_income_worker_household: bool | None
     explanation_vi: tuple[str, ...]
     provisional: bool
+    # Added for issue 12 (defaults keep older callers and stored results readable):
+    method: str | None = None  # "b1" | "income": the method that decided; None: neither could
+    methods_disagree: bool = False  # both methods present, on different sides of the line
+    income_line: int | None = None  # the standard's line for the household's area
+    b1_given: bool = False  # score A was given by the caller, not computed from B1 answers
+    b1_category: Category | None = None  # the B1 method's verdict (decisive or not)
+    income_category: Category | None = None  # the measured-income verdict (decisive or not)
 
 
-def score_household(  # noqa: PLR0912  (the decision table reads best as one chain)
-    household: HouseholdFacts, standard: Standard, table: PointTable | None = None
+METHOD_VI = {
+    "b1": "điểm B1 (điểm A ước tính thu nhập, phương pháp TT 07/2021)",
+    "income": "thu nhập bình quân đầu người đo được",
+}
+NO_METHOD_VI = "chưa có điểm B1 hay thu nhập đo được để so với chuẩn"
+
+
+@dataclass(slots=True)
+class _Verdict:
+    """One method's verdict: its category, whether income is at or under the line, and why."""
+
+    category: Category
+    under_line: bool
+    lines: list[str] = field(default_factory=list)
+
+
+def score_household(  # noqa: PLR0912, PLR0915  (the decision table reads best as one chain)
+    household: HouseholdFacts,
+    standard: Standard,
+    table: PointTable | None = None,
+    *,
+    b1_score: float | None = None,
 ) -> ScoreResult:
-    """Score and classify one household.  A pure function of its arguments."""
+    """Score and classify one household.  A pure function of its arguments.
+
+    ``b1_score`` is a score A the caller already has (a paper questionnaire scored by hand,
+    another system's result); it replaces computing score A from ``table``.
+    """
     area = household.area_type
     points = standard.value("points_per_deprivation")
     if household.screened_out and standard.value("phieu_a_stops_review"):
@@ -77,24 +113,79 @@ def score_household(  # noqa: PLR0912  (the decision table reads best as one cha
     unknown = sum(1 for r in indicators if r.outcome == Outcome.UNKNOWN)
     score_b, score_b_max = points * deprived, points * (deprived + unknown)
     poor_from = standard.value("poor_if_score_b_at_least")
+    known_area = area in ("rural", "urban")
 
-    b1 = cutoff = None
-    if table is not None and (table.standard, table.area_type) == (standard.code, area):
+    b1 = cutoff = line = None
+    if (
+        b1_score is None
+        and table is not None
+        and (table.standard, table.area_type)
+        == (
+            standard.code,
+            area,
+        )
+    ):
         b1 = score_b1(household.b1, table)
-    if area in ("rural", "urban"):
+    if known_area:
         cutoff = standard.value("b1_cutoff", area)
-    score_a = b1.total if b1 else None
+        line = standard.value("income_line", area)
+    score_a = b1_score if b1_score is not None else (b1.total if b1 else None)
+    income = household.income.per_person_month if household.income else None
     explanation: list[str] = []
 
     if household.screened_out:
         explanation.append(
             "Phiếu A ghi hộ thuộc tiêu chí dừng, nhưng chuẩn này không dừng rà soát ở Phiếu A."
         )
-    if area not in ("rural", "urban"):
+    if b1_score is not None:
+        explanation.append("Điểm A do người gọi cung cấp (không tính từ câu trả lời B1).")
+    b_range = (score_b, score_b_max, unknown, poor_from, deprived)
+    by_b1 = by_income = None
+    if known_area and score_a is not None and cutoff is not None:
+        by_b1 = _b1_verdict(household, standard, area, score_a, cutoff, b_range)
+    if known_area and income is not None and line is not None:
+        by_income = _income_verdict(household, standard, area, income, line, b_range)
+
+    method = None
+    if by_b1 and by_income:
+        method = standard.value("decisive_method")
+    elif by_b1:
+        method = "b1"
+    elif by_income:
+        method = "income"
+    verdicts = {"b1": by_b1, "income": by_income}
+    disagree = bool(by_b1 and by_income and by_b1.under_line != by_income.under_line)
+
+    if not known_area:
         category = Category.NOT_ASSESSED
         explanation.append("Chưa biết hộ ở khu vực thành thị hay nông thôn.")
-    elif score_a is None or cutoff is None:
-        category = _by_income(household, standard, area, explanation)
+    elif method is None:
+        category = Category.NOT_ASSESSED
+        explanation.append(f"Chưa đánh giá được: {NO_METHOD_VI}.")
+    else:
+        decided = verdicts[method]
+        category = decided.category
+        if by_b1 and by_income:
+            explanation.append(
+                f"Phương pháp quyết định: {METHOD_VI[method]} (theo dữ liệu của chuẩn khi hộ có "
+                "cả điểm B1 và thu nhập đo được)."
+            )
+        else:
+            explanation.append(f"Phương pháp quyết định: {METHOD_VI[method]}.")
+        explanation += decided.lines
+        other_method = "income" if method == "b1" else "b1"
+        other = verdicts[other_method]
+        if other is not None:
+            explanation.append(
+                f"Đối chiếu theo {METHOD_VI[other_method]}: {CATEGORY_VI[other.category]} — "
+                + " ".join(other.lines)
+            )
+        if disagree:
+            explanation.append(
+                "Hai phương pháp không thống nhất (một phương pháp cho thu nhập ≤ chuẩn, phương "
+                "pháp kia > chuẩn): cần xem xét tại cuộc họp dân."
+            )
+    if known_area and by_b1 is None and b1_score is None:
         if table is None:
             explanation.append("Xã chưa có bảng điểm B1 cho chuẩn này: B1 chưa được đánh giá.")
         elif b1 is None:
@@ -103,25 +194,8 @@ def score_household(  # noqa: PLR0912  (the decision table reads best as one cha
             explanation.append("Chuẩn này chưa có ngưỡng điểm A chính thức.")
         else:
             explanation.append("Thiếu câu trả lời B1: " + ", ".join(b1.missing) + ".")
-    elif score_a > cutoff:
-        category = _by_income(household, standard, area, explanation, default=Category.NEITHER)
-        explanation.insert(0, f"Điểm A = {score_a:g} > {cutoff:g}: thu nhập trên chuẩn.")
-    elif score_b >= poor_from:
-        category = Category.POOR
-        explanation.append(
-            f"Điểm A = {score_a:g} ≤ {cutoff:g} và điểm B = {score_b} ≥ {poor_from}: hộ nghèo."
-        )
-    elif score_b_max < poor_from:
-        category = Category.NEAR_POOR
-        explanation.append(
-            f"Điểm A = {score_a:g} ≤ {cutoff:g} và điểm B = {score_b} < {poor_from}: hộ cận nghèo."
-        )
-    else:
-        category = Category.UNDETERMINED
-        explanation.append(
-            f"Điểm A = {score_a:g} ≤ {cutoff:g}; điểm B từ {score_b} đến {score_b_max} tuỳ "
-            f"{unknown} chỉ số chưa xác định: cần bổ sung thông tin."
-        )
+    elif known_area and by_b1 is None and cutoff is None:
+        explanation.append("Chuẩn này chưa có ngưỡng điểm A chính thức.")
     for result in indicators:
         if result.outcome == Outcome.DEPRIVED:
             explanation.append(f"Thiếu hụt {result.name_vi}: " + "; ".join(result.reasons))
@@ -129,16 +203,20 @@ def score_household(  # noqa: PLR0912  (the decision table reads best as one cha
             explanation.append(f"Chưa xác định {result.name_vi}: " + "; ".join(result.reasons))
 
     low_income = _low_income_worker(household, standard, category, explanation)
-    provisional = any(r.status not in ("verified", "secondary") for r in indicators) or (
-        table is not None and table.status != "official"
+    provisional = (
+        any(r.status not in ("verified", "secondary") for r in indicators)
+        or (table is not None and table.status != "official")
+        or (method == "b1" and standard.is_provisional("b1_cutoff", area))
+        or (method == "income" and standard.is_provisional("income_line", area))
+        or (bool(by_b1 and by_income) and standard.is_provisional("decisive_method"))
     )
     return ScoreResult(
         category=category,
         standard=standard.code,
         area_type=area,
-        table_code=table.code if table else None,
-        table_version=table.version if table else None,
-        table_disclaimer_vi=table.disclaimer_vi if table else None,
+        table_code=table.code if table and b1_score is None else None,
+        table_version=table.version if table and b1_score is None else None,
+        table_disclaimer_vi=table.disclaimer_vi if table and b1_score is None else None,
         score_a=score_a,
         cutoff=cutoff,
         b1=b1,
@@ -147,10 +225,85 @@ def score_household(  # noqa: PLR0912  (the decision table reads best as one cha
         undetermined_indicators=unknown,
         score_b=score_b,
         score_b_max=score_b_max,
-        income_per_person_month=household.income.per_person_month if household.income else None,
+        income_per_person_month=income,
         low_income_worker_household=low_income,
         explanation_vi=tuple(explanation),
         provisional=provisional,
+        method=method,
+        methods_disagree=disagree,
+        income_line=line,
+        b1_given=b1_score is not None,
+        b1_category=by_b1.category if by_b1 else None,
+        income_category=by_income.category if by_income else None,
+    )
+
+
+def _under_line(score_b: int, score_b_max: int, poor_from: int) -> Category:
+    """Income at or under the line: poor or near-poor by score B, when its range decides."""
+    if score_b >= poor_from:
+        return Category.POOR
+    if score_b_max < poor_from:
+        return Category.NEAR_POOR
+    return Category.UNDETERMINED
+
+
+def _b_words(category: Category, b_range: tuple[int, int, int, int, int]) -> str:
+    score_b, score_b_max, unknown, poor_from, _deprived = b_range
+    if category == Category.POOR:
+        return f"điểm B = {score_b} ≥ {poor_from}: hộ nghèo."
+    if category == Category.NEAR_POOR:
+        return f"điểm B = {score_b} < {poor_from}: hộ cận nghèo."
+    return (
+        f"điểm B từ {score_b} đến {score_b_max} tuỳ {unknown} chỉ số chưa xác định: "
+        "cần bổ sung thông tin."
+    )
+
+
+def _b1_verdict(
+    household: HouseholdFacts,
+    standard: Standard,
+    area: str,
+    score_a: float,
+    cutoff: float,
+    b_range: tuple[int, int, int, int, int],
+) -> _Verdict:
+    """Score A against the cut-off (TT 07/2021)."""
+    if score_a > cutoff:
+        lines = [f"Điểm A = {score_a:g} > {cutoff:g}: thu nhập trên chuẩn."]
+        category = _by_income(household, standard, area, lines, default=Category.NEITHER)
+        return _Verdict(category, False, lines)
+    category = _under_line(*b_range[:2], b_range[3])
+    joiner = "; " if category == Category.UNDETERMINED else " và "
+    return _Verdict(
+        category, True, [f"Điểm A = {score_a:g} ≤ {cutoff:g}{joiner}{_b_words(category, b_range)}"]
+    )
+
+
+def _income_verdict(
+    household: HouseholdFacts,
+    standard: Standard,
+    area: str,
+    income: int,
+    line: int,
+    b_range: tuple[int, int, int, int, int],
+) -> _Verdict:
+    """Measured income per person per month against the standard's income line."""
+    deprived = b_range[4]
+    if income > line:
+        lines = [
+            f"Thu nhập đo được {income:,} đ/người/tháng > chuẩn nghèo {line:,} đ: "
+            "không nghèo, không cận nghèo."
+        ]
+        category = _by_income(household, standard, area, lines, default=Category.NEITHER)
+        return _Verdict(category, False, lines)
+    category = _under_line(*b_range[:2], b_range[3])
+    return _Verdict(
+        category,
+        True,
+        [
+            f"Thu nhập đo được {income:,} đ/người/tháng ≤ chuẩn nghèo {line:,} đ; "
+            f"{deprived} chỉ số thiếu hụt, {_b_words(category, b_range)}"
+        ],
     )
 
 
@@ -175,6 +328,11 @@ def _screened_out(household: HouseholdFacts, standard: Standard) -> ScoreResult:
         score_b_max=0,
         income_per_person_month=household.income.per_person_month if household.income else None,
         low_income_worker_household=None,
+        income_line=(
+            standard.value("income_line", household.area_type)
+            if household.area_type in ("rural", "urban")
+            else None
+        ),
         explanation_vi=(f"Phiếu A: hộ thuộc tiêu chí dừng ({reasons}); không rà soát Phiếu B.",),
         # The Phiếu A criteria shipped with rasoat are illustrative (regulations.md §5.2).
         provisional=True,

@@ -76,6 +76,10 @@ class _ByArea(Schema):
     urban = fields.Nested(_Value, required=True)
 
 
+class _Method(_Sourced):
+    value = fields.String(required=True, validate=validate.OneOf(("b1", "income")))
+
+
 class _Band(_Sourced):
     above = fields.Integer(allow_none=True, load_default=None)
     up_to = fields.Integer(allow_none=True, load_default=None)
@@ -159,6 +163,9 @@ class StandardSchema(Schema):
     b1_cutoff = fields.Nested(_ByArea, required=True)
     points_per_deprivation = fields.Nested(_Value, required=True)
     poor_if_score_b_at_least = fields.Nested(_Value, required=True)
+    # Which method decides when a household has both a usable B1 score (score A with a
+    # cut-off) and a measured income; the other method's verdict is still computed and shown.
+    decisive_method = fields.Nested(_Method, required=True)
     average_living_standard = fields.Nested(_BandByArea, required=True)
     low_income_worker_line = fields.Nested(_BandByArea, required=True)
     # Whether a Phiếu A "stop" ends the household's review (no Phiếu B verdict).
