@@ -25,7 +25,7 @@ from server.scoring.engine import CATEGORY_VI, score_household
 from server.scoring.models import HouseholdScore, ScoringJob
 from server.scoring.schemas import ScoreOut, ScoreRequest
 from server.scoring.standards import StandardError, all_standards, standard_for_year
-from server.scoring.tables import current_table, shipped_tables
+from server.scoring.tables import current_table, region_matches, shipped_tables
 from server.submissions.models import Submission, SubmissionVersion
 from server.submissions.scope import in_scope
 
@@ -102,6 +102,22 @@ def score():
             "No such standard.",
             {"standard": sorted(all_standards())},
         ) from None
+    household = data["household"]
+    if data["b1_score"] is not None:
+        given = [k for k in ("b1_table",) if data[k] is not None]
+        given += ["household.b1"] if household.b1 else []
+        if given:
+            raise AppError(
+                "score.b1_conflict",
+                400,
+                "Gửi điểm B1 (b1_score) hoặc câu trả lời B1 cùng bảng điểm, không gửi cả hai: "
+                + ", ".join(given)
+                + ".",
+                "Send a B1 score (b1_score) or B1 answers with a point table, not both: "
+                + ", ".join(given)
+                + ".",
+                {"conflict": ["b1_score", *given]},
+            )
     table = None
     if data["b1_table"] is not None:
         table = current_table(data["b1_table"])  # its newest version, uploaded or shipped
@@ -113,10 +129,43 @@ def score():
                 "No such B1 table.",
                 {"b1_table": sorted(shipped_tables())},
             )
-    result = score_household(data["household"], standard, table)
+        _check_table_fits(table, standard.code, household)
+    result = score_household(household, standard, table, b1_score=data["b1_score"])
     body = ScoreOut().dump(result)
     body["category_vi"] = CATEGORY_VI[result.category]
     return jsonify(body)
+
+
+def _check_table_fits(table, standard_code: str, household) -> None:
+    """A B1 table of another standard, area type or income region is refused, naming each
+    mismatch (scoring with it would silently give no B1 verdict)."""
+    mismatches = {}
+    if table.standard != standard_code:
+        mismatches["standard"] = {"table": table.standard, "household": standard_code}
+    if household.area_type is not None and table.area_type != household.area_type:
+        mismatches["area_type"] = {"table": table.area_type, "household": household.area_type}
+    if household.region is not None and not region_matches(table, household.region):
+        mismatches["region"] = {"table": table.region, "household": household.region}
+    if not mismatches:
+        return
+    vi = {"standard": "chuẩn", "area_type": "khu vực", "region": "vùng"}
+    raise AppError(
+        "score.table_mismatch",
+        400,
+        f"Bảng điểm B1 {table.code} không dùng được cho hộ này: "
+        + "; ".join(
+            f"{vi[k]} của bảng là {v['table']}, của hộ là {v['household']}"
+            for k, v in mismatches.items()
+        )
+        + ".",
+        f"B1 table {table.code} does not fit this household: "
+        + "; ".join(
+            f"{k} is {v['table']} in the table, {v['household']} for the household"
+            for k, v in mismatches.items()
+        )
+        + ".",
+        {"b1_table": table.code, "mismatch": mismatches},
+    )
 
 
 def _json_body(max_bytes: int):

@@ -13,11 +13,15 @@ from flask import current_app, has_app_context
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from server.config import Defaults
+from server.scoring.engine import METHOD_VI, NO_METHOD_VI
 from server.scoring.facts import HouseholdFacts, MeasuredIncome, Member
 
 _AREA = validate.OneOf(("rural", "urban"))
 # Numeric B1 answers and incomes (VND per person and month) are far below this.
 MAX_ABS_NUMBER = 10**12
+# A B1 score A given directly: the cut-offs are 140 / 175 points and a whole point table sums to a
+# few hundred, so ±10,000 holds any table's scale while refusing absurd numbers.
+MAX_B1_SCORE = 10_000
 
 
 def limit(name: str) -> int:
@@ -155,6 +159,14 @@ class ScoreRequest(Schema):
     year = fields.Integer(validate=validate.Range(2022, 2100))
     standard = Text()
     b1_table = Text(load_default=None, allow_none=True)
+    # Score A the caller already has (hand-scored paper, another system): an alternative to
+    # B1 answers + b1_table, never together with them.
+    b1_score = fields.Float(
+        load_default=None,
+        allow_none=True,
+        allow_nan=False,
+        validate=validate.Range(-MAX_B1_SCORE, MAX_B1_SCORE),
+    )
 
     @validates_schema(skip_on_field_errors=False)
     def _one_of(self, data, **_kwargs) -> None:
@@ -198,3 +210,12 @@ class ScoreOut(Schema):
     low_income_worker_household = fields.Boolean(allow_none=True)
     explanation_vi = fields.List(fields.String())
     provisional = fields.Boolean()
+    method = fields.String(allow_none=True)  # "b1" | "income" | null: which method decided
+    method_vi = fields.Function(lambda r: METHOD_VI.get(r.method, NO_METHOD_VI))
+    methods_disagree = fields.Boolean()
+    income_line = fields.Integer(allow_none=True)
+    b1_given = fields.Boolean()
+    b1_category = fields.Function(lambda r: r.b1_category.value if r.b1_category else None)
+    income_category = fields.Function(
+        lambda r: r.income_category.value if r.income_category else None
+    )
