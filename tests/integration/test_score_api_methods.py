@@ -1,0 +1,134 @@
+"""``POST /api/v1/score`` with measured income, a B1 score given directly, both methods at once,
+and B1 tables that do not fit the household (issue 12).
+
+Figures from ``shared/domain/regulations.md``: lines 1,500,000 / 2,000,000 đ (2022–2025) and
+2,200,000 / 2,800,000 đ (2027–2030); poor ⇔ income ≤ line and B ≥ 30; B1 cut-offs 140 / 175.
+"""
+
+from __future__ import annotations
+
+from tests.integration.test_scoring_api import healthy
+
+
+def facts(**kw):
+    """``healthy()`` without B1 answers: deprived in water, latrine and telecom (B = 30) and not
+    in the 2027–2030 digital-services and waste indicators."""
+    return healthy(b1={}, digital_use=["internet"], waste="thu_gom") | kw
+
+
+def score(client, **body):
+    return client.post("/api/v1/score", json=body)
+
+
+def test_measured_income_alone_classifies_and_says_so(client):
+    reply = score(
+        client,
+        household=facts(income={"per_person_month": 1_500_000, "agricultural": False}),
+        year=2026,
+    )
+    assert reply.status_code == 200, reply.json
+    body = reply.json
+    assert (body["category"], body["score_b"]) == ("ngheo", 30)
+    assert body["method"] == "income"
+    assert body["method_vi"] == "thu nhập bình quân đầu người đo được"
+    assert (body["income_line"], body["methods_disagree"], body["b1_given"]) == (
+        1_500_000,
+        False,
+        False,
+    )
+    assert (body["income_category"], body["b1_category"]) == ("ngheo", None)
+    assert "1,500,000 đ/người/tháng ≤ chuẩn nghèo 1,500,000 đ" in body["explanation_vi"][1]
+
+    over = score(
+        client,
+        household=facts(income={"per_person_month": 1_500_001, "agricultural": False}),
+        year=2026,
+    )
+    assert over.json["category"] == "khong_ngheo_khong_can_ngheo"
+
+
+def test_2027_urban_household_is_classified_by_income(client):
+    for income, category in ((2_800_000, "ngheo"), (2_800_001, "khong_ngheo_khong_can_ngheo")):
+        reply = score(
+            client,
+            household=facts(
+                area_type="urban", income={"per_person_month": income, "agricultural": True}
+            ),
+            year=2027,
+        )
+        assert reply.status_code == 200, reply.json
+        assert (reply.json["standard"], reply.json["category"]) == ("2027_2030", category)
+        assert (reply.json["method"], reply.json["income_line"]) == ("income", 2_800_000)
+
+
+def test_both_methods_present_b1_decides_in_2026_and_the_disagreement_is_flagged(client):
+    # The demo table gives these B1 answers A = 90 ≤ 140; measured income is over the line.
+    reply = score(
+        client,
+        household=healthy(income={"per_person_month": 1_600_000, "agricultural": True}),
+        year=2026,
+        b1_table="demo_2022_2025_rural",
+    )
+    assert reply.status_code == 200, reply.json
+    body = reply.json
+    assert (body["score_a"], body["method"], body["category"]) == (90, "b1", "ngheo")
+    assert body["income_category"] == "muc_song_trung_binh"
+    assert body["methods_disagree"] is True
+    assert any("không thống nhất" in line for line in body["explanation_vi"])
+
+
+def test_a_b1_score_given_directly_is_used_and_reported_as_given(client):
+    at = score(client, household=facts(), year=2026, b1_score=140)
+    assert at.status_code == 200, at.json
+    assert (at.json["category"], at.json["method"], at.json["b1_given"]) == ("ngheo", "b1", True)
+    assert (at.json["score_a"], at.json["cutoff"], at.json["b1_table"]) == (140, 140, None)
+    assert (
+        "Điểm A do người gọi cung cấp (không tính từ câu trả lời B1)." in at.json["explanation_vi"]
+    )
+    over = score(client, household=facts(area_type="urban"), year=2026, b1_score=175.5)
+    assert over.json["category"] == "khong_ngheo_khong_can_ngheo"
+
+
+def test_a_given_b1_score_conflicts_with_b1_answers_or_a_table(client):
+    with_table = score(
+        client, household=facts(), year=2026, b1_score=100, b1_table="demo_2022_2025_rural"
+    )
+    assert with_table.status_code == 400
+    assert with_table.json["code"] == "score.b1_conflict"
+    assert with_table.json["details"]["conflict"] == ["b1_score", "b1_table"]
+    with_answers = score(client, household=healthy(), year=2026, b1_score=100)
+    assert with_answers.status_code == 400
+    assert with_answers.json["details"]["conflict"] == ["b1_score", "household.b1"]
+    assert "household.b1" in with_answers.json["message"]
+
+
+def test_a_given_b1_score_is_bounded(client):
+    for bad in (10_001, -10_001, "many", True):
+        reply = score(client, household=facts(), year=2026, b1_score=bad)
+        assert reply.status_code == 400, bad
+        assert "b1_score" in reply.json["details"]
+
+
+def test_a_b1_table_of_another_area_or_standard_is_refused_naming_the_mismatch(client):
+    urban = score(
+        client, household=healthy(area_type="urban"), year=2026, b1_table="demo_2022_2025_rural"
+    )
+    assert urban.status_code == 400
+    assert urban.json["code"] == "score.table_mismatch"
+    assert urban.json["details"]["mismatch"] == {
+        "area_type": {"table": "rural", "household": "urban"}
+    }
+    later = score(client, household=healthy(), year=2027, b1_table="demo_2022_2025_rural")
+    assert later.status_code == 400
+    assert later.json["details"]["mismatch"] == {
+        "standard": {"table": "2022_2025", "household": "2027_2030"}
+    }
+    assert "2027_2030" in later.json["message"]
+
+
+def test_openapi_describes_the_new_fields(client):
+    spec = client.get("/api/v1/openapi.json").json
+    request = spec["components"]["schemas"]["ScoreRequest"]["properties"]
+    assert request["b1_score"]["maximum"] == 10_000
+    response = spec["components"]["schemas"]["ScoreOut"]["properties"]
+    assert {"method", "method_vi", "methods_disagree", "income_line", "b1_given"} <= set(response)
