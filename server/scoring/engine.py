@@ -80,7 +80,7 @@ METHOD_VI = {
     "b1": "điểm B1 (điểm A ước tính thu nhập, phương pháp TT 07/2021)",
     "income": "thu nhập bình quân đầu người đo được",
 }
-NO_METHOD_VI = "chưa có điểm B1 hay thu nhập đo được để so với chuẩn"
+NO_METHOD_VI = "chưa có điểm B1 (cùng ngưỡng điểm A) hay thu nhập đo được để so với chuẩn"
 
 
 @dataclass(slots=True)

@@ -132,3 +132,43 @@ def test_openapi_describes_the_new_fields(client):
     assert request["b1_score"]["maximum"] == 10_000
     response = spec["components"]["schemas"]["ScoreOut"]["properties"]
     assert {"method", "method_vi", "methods_disagree", "income_line", "b1_given"} <= set(response)
+
+
+def test_a_b1_table_of_another_income_region_is_refused(client, monkeypatch):
+    from server.scoring import routes
+    from server.scoring.b1 import table_from_dict
+
+    regional = table_from_dict(
+        {
+            "code": "vung_tn",
+            "version": "1",
+            "standard": "2022_2025",
+            "region": "tay_nguyen",
+            "area_type": "rural",
+            "status": "demo",
+            "source": "test",
+            "label_vi": "bảng thử",
+            "items": {"a": {"kind": "choice", "options": {"x": 100}}},
+        },
+        "test",
+    )
+    monkeypatch.setattr(routes, "current_table", lambda code: regional)
+    elsewhere = score(
+        client, household=healthy(region="dbscl", b1={"a": "x"}), year=2026, b1_table="vung_tn"
+    )
+    assert elsewhere.status_code == 400
+    assert elsewhere.json["details"]["mismatch"] == {
+        "region": {"table": "tay_nguyen", "household": "dbscl"}
+    }
+    here = score(
+        client, household=healthy(region="tay_nguyen", b1={"a": "x"}), year=2026, b1_table="x"
+    )
+    assert (here.status_code, here.json["score_a"], here.json["category"]) == (200, 100, "ngheo")
+
+
+def test_a_given_b1_score_without_a_cut_off_is_reported_not_used(client):
+    reply = score(client, household=facts(), year=2027, b1_score=100)
+    assert reply.status_code == 200, reply.json
+    body = reply.json
+    assert (body["category"], body["method"], body["b1_given"]) == ("chua_danh_gia", None, True)
+    assert "Chuẩn này chưa có ngưỡng điểm A chính thức." in body["explanation_vi"]
