@@ -187,32 +187,39 @@ class B1Line:
 
 @dataclass(frozen=True, slots=True)
 class B1Result:
-    total: float | None  # None: not assessed (an item's answer is missing or unscorable)
+    total: float | None  # None: not assessed (an item's answer is missing or invalid)
     lines: tuple[B1Line, ...]
-    missing: tuple[str, ...]
+    missing: tuple[str, ...]  # items without an answer
+    # Items whose answer the table cannot score: an option it does not have, a number out of
+    # every band, text where a number is expected.  Not "missing": the answer was given.
+    invalid: tuple[str, ...] = ()
 
 
 def score_b1(answers: dict[str, Any], table: PointTable) -> B1Result:
-    lines, missing = [], []
+    lines, missing, invalid = [], [], []
     for item, spec in table.items.items():
         answer = answers.get(item)
         points = _points(spec, answer)
-        if points is None:
+        if answer is None:
             missing.append(item)
+        elif points is None:
+            invalid.append(item)
         shown = " ".join(sorted(answer)) if isinstance(answer, frozenset | set) else answer
         lines.append(B1Line(item, spec["vi"], "" if shown is None else str(shown), points))
-    total = None if missing else sum(line.points or 0 for line in lines)
-    return B1Result(total, tuple(lines), tuple(missing))
+    total = None if missing or invalid else sum(line.points or 0 for line in lines)
+    return B1Result(total, tuple(lines), tuple(missing), tuple(invalid))
 
 
-def _points(spec: dict[str, Any], answer: Any) -> float | None:
+def _points(spec: dict[str, Any], answer: Any) -> float | None:  # noqa: PLR0911
     if answer is None:
         return None
     if spec["kind"] == "choice":
         return spec["options"].get(str(answer))
     if spec["kind"] == "multi":
         chosen = answer if isinstance(answer, frozenset | set) else set(str(answer).split())
-        return sum(spec["options"].get(option, 0.0) for option in chosen)
+        if any(option not in spec["options"] for option in chosen):
+            return None  # an option the table does not have
+        return sum(spec["options"][option] for option in chosen)
     try:
         number = float(answer)
     except (TypeError, ValueError):

@@ -187,13 +187,20 @@ def score_household(  # noqa: PLR0912, PLR0915  (the decision table reads best a
             )
     if known_area and by_b1 is None and b1_score is None:
         if table is None:
-            explanation.append("Xã chưa có bảng điểm B1 cho chuẩn này: B1 chưa được đánh giá.")
+            explanation.append(
+                "Không có bảng điểm B1 của chuẩn này để tính điểm A: B1 chưa được đánh giá."
+            )
         elif b1 is None:
             explanation.append("Bảng điểm B1 không thuộc chuẩn/khu vực của hộ.")
         elif cutoff is None:
             explanation.append("Chuẩn này chưa có ngưỡng điểm A chính thức.")
         else:
-            explanation.append("Thiếu câu trả lời B1: " + ", ".join(b1.missing) + ".")
+            if b1.missing:
+                explanation.append("Thiếu câu trả lời B1: " + ", ".join(b1.missing) + ".")
+            if b1.invalid:
+                explanation.append(
+                    "Câu trả lời B1 không có trong bảng điểm: " + ", ".join(b1.invalid) + "."
+                )
     elif known_area and by_b1 is None and cutoff is None:
         explanation.append("Chuẩn này chưa có ngưỡng điểm A chính thức.")
     for result in indicators:

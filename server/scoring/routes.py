@@ -131,9 +131,30 @@ def score():
             )
         _check_table_fits(table, standard.code, household)
     result = score_household(household, standard, table, b1_score=data["b1_score"])
+    if result.b1 is not None and result.b1.invalid:
+        _refuse_invalid_b1(table, result.b1.invalid)
     body = ScoreOut().dump(result)
     body["category_vi"] = CATEGORY_VI[result.category]
     return jsonify(body)
+
+
+def _refuse_invalid_b1(table, items: tuple[str, ...]) -> None:
+    """B1 answers the table cannot score are the caller's mistake, not missing facts: 400
+    naming each item and what the table accepts."""
+    accepted = {}
+    for item in items:
+        spec = table.items[item]
+        if spec["kind"] == "band":
+            accepted[item] = "number"
+        else:
+            accepted[item] = sorted(spec["options"])
+    raise AppError(
+        "score.b1_invalid",
+        400,
+        f"Câu trả lời B1 không hợp lệ với bảng điểm {table.code}: " + ", ".join(items) + ".",
+        f"B1 answers the table {table.code} cannot score: " + ", ".join(items) + ".",
+        details={"b1_invalid": accepted},
+    )
 
 
 def _check_table_fits(table, standard_code: str, household) -> None:

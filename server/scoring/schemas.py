@@ -201,6 +201,7 @@ class ScoreOut(Schema):
     b1_table_disclaimer = fields.String(attribute="table_disclaimer_vi", allow_none=True)
     b1_lines = fields.Function(lambda r: B1LineOut(many=True).dump(r.b1.lines) if r.b1 else [])
     b1_missing = fields.Function(lambda r: list(r.b1.missing) if r.b1 else [])
+    b1_invalid = fields.Function(lambda r: list(r.b1.invalid) if r.b1 else [])
     deprivations = fields.Integer()
     undetermined_indicators = fields.Integer()
     score_b = fields.Integer()

@@ -172,3 +172,40 @@ def test_a_given_b1_score_without_a_cut_off_is_reported_not_used(client):
     body = reply.json
     assert (body["category"], body["method"], body["b1_given"]) == ("chua_danh_gia", None, True)
     assert "Chuẩn này chưa có ngưỡng điểm A chính thức." in body["explanation_vi"]
+
+
+def test_b1_answers_the_table_cannot_score_are_invalid_not_missing(client):
+    """An option the table does not have (one answer, or one of several) is the caller's mistake:
+    400 naming the item and what the table accepts; a missing answer is still "missing"."""
+    from tests.integration.test_scoring_api import healthy as with_b1
+
+    base = with_b1()
+    cases = (
+        ("electricity", "kwh_9999", "kwh_duoi_25"),
+        ("b1_assets", ["xe_may", "phi_thuyen"], "xe_may"),
+    )
+    for item, answer, an_accepted_option in cases:
+        reply = score(
+            client,
+            household=base | {"b1": base["b1"] | {item: answer}},
+            year=2026,
+            b1_table="demo_2022_2025_rural",
+        )
+        assert reply.status_code == 400, reply.json
+        assert reply.json["code"] == "score.b1_invalid"
+        assert item in reply.json["message"]
+        assert list(reply.json["details"]["b1_invalid"]) == [item]
+        assert an_accepted_option in reply.json["details"]["b1_invalid"][item]
+    missing = {k: v for k, v in base["b1"].items() if k != "electricity"}
+    reply = score(
+        client, household=base | {"b1": missing}, year=2026, b1_table="demo_2022_2025_rural"
+    )
+    assert reply.status_code == 200
+    assert (reply.json["b1_missing"], reply.json["b1_invalid"]) == (["electricity"], [])
+
+
+def test_the_stateless_api_never_speaks_of_a_commune(client):
+    reply = score(client, household=facts(), year=2026)
+    assert reply.status_code == 200
+    assert not any("Xã" in line for line in reply.json["explanation_vi"])
+    assert any("Không có bảng điểm B1" in line for line in reply.json["explanation_vi"])

@@ -192,7 +192,7 @@ def test_without_a_b1_table_there_is_no_verdict_from_b1():
     result = score_household(three_deprivations(), S2022, None)
     assert result.category == Category.NOT_ASSESSED
     assert result.score_b == 30  # deprivations are still measured and explained
-    assert any("chưa có bảng điểm B1" in line for line in result.explanation_vi)
+    assert any("Không có bảng điểm B1" in line for line in result.explanation_vi)
 
 
 def test_unknowns_that_could_change_the_verdict_leave_it_undetermined():
