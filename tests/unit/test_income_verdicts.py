@@ -19,10 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.scoring.b1 import table_from_dict
 from server.scoring.engine import Category, score_household
 from server.scoring.facts import HouseholdFacts, MeasuredIncome, Member
 from server.scoring.standards import standard_for_year
+from tests.unit.test_scoring import table
 from tests.unit.test_scoring_properties import WORSEN, households
 
 S2022 = standard_for_year(2026)
@@ -79,23 +79,6 @@ def household(area: str, deprivations: int, **kw) -> HouseholdFacts:
 
 def with_income(area, deprivations, income, agricultural=False, **kw):
     return household(area, deprivations, income=MeasuredIncome(income, agricultural), **kw)
-
-
-def table(points: float, area: str = "rural", standard: str = "2022_2025"):
-    return table_from_dict(
-        {
-            "code": f"t{points}",
-            "version": "1",
-            "standard": standard,
-            "region": "*",
-            "area_type": area,
-            "status": "demo",
-            "source": "test",
-            "label_vi": "bảng thử",
-            "items": {"a": {"kind": "choice", "options": {"x": points}}},
-        },
-        "test",
-    )
 
 
 POOR, NEAR, AVG, NEITHER = (
