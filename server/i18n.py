@@ -114,6 +114,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_remember_choice)
 
     app.add_template_filter(local_time)
+    app.add_template_filter(vi_number)
 
     @app.context_processor
     def _language_helpers():

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
+from server.i18n import vi_number
 from server.scoring.b1 import B1Result, PointTable, score_b1
 from server.scoring.facts import HouseholdFacts
-from server.scoring.rules import IndicatorResult, Outcome, evaluate
+from server.scoring.rules import SETTLED, STATUS_VI, IndicatorResult, Outcome, evaluate
 from server.scoring.standards import Standard
 
 
@@ -43,6 +45,22 @@ CATEGORY_VI = {
     Category.NOT_ASSESSED: "Chưa đánh giá được (chưa có bảng điểm B1 hoặc thiếu câu trả lời B1)",
     Category.UNDETERMINED: "Chưa xác định được (thiếu thông tin để tính điểm B)",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One figure of the standard (or the B1 table) a result was measured against, with its
+    status, and whether the verdict rests on it (``decides``) or it is only shown."""
+
+    key: str  # "income_line", "b1_cutoff", "b1_table", "decisive_method", …
+    vi: str
+    value: Any
+    status: str  # verified / secondary / inferred / provisional / missing; a table: its status
+    decides: bool
+
+    @property
+    def provisional(self) -> bool:
+        return self.status not in (*SETTLED, "official")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +92,10 @@ class ScoreResult:
     b1_given: bool = False  # score A was given by the caller, not computed from B1 answers
     b1_category: Category | None = None  # the B1 method's verdict (decisive or not)
     income_category: Category | None = None  # the measured-income verdict (decisive or not)
+    figures: tuple[Figure, ...] = ()
+    # What the verdict rests on that is not settled (figures and indicators), in words; the
+    # result is provisional exactly when this is not empty.
+    provisional_vi: tuple[str, ...] = ()
 
 
 METHOD_VI = {
@@ -203,20 +225,31 @@ def score_household(  # noqa: PLR0912, PLR0915  (the decision table reads best a
                 )
     elif known_area and by_b1 is None and cutoff is None:
         explanation.append("Chuẩn này chưa có ngưỡng điểm A chính thức.")
+    decided = verdicts[method] if method and known_area else None
+    under = bool(decided and decided.under_line and category != Category.UNDETERMINED)
     for result in indicators:
         if result.outcome == Outcome.DEPRIVED:
             explanation.append(f"Thiếu hụt {result.name_vi}: " + "; ".join(result.reasons))
         elif result.outcome == Outcome.UNKNOWN:
-            explanation.append(f"Chưa xác định {result.name_vi}: " + "; ".join(result.reasons))
+            matters = category in (Category.UNDETERMINED, Category.NOT_ASSESSED)
+            note = "" if matters else " (không ảnh hưởng kết quả)"
+            explanation.append(
+                f"Chưa xác định {result.name_vi}{note}: " + "; ".join(result.reasons)
+            )
 
     low_income = _low_income_worker(household, standard, category, explanation)
-    provisional = (
-        any(r.status not in ("verified", "secondary") for r in indicators)
-        or (table is not None and table.status != "official")
-        or (method == "b1" and standard.is_provisional("b1_cutoff", area))
-        or (method == "income" and standard.is_provisional("income_line", area))
-        or (bool(by_b1 and by_income) and standard.is_provisional("decisive_method"))
-    )
+    figures = _figures(
+        household, standard, area if known_area else None, table, b1_score, method, category,
+        both=bool(by_b1 and by_income), under=under, low_income=low_income,
+    )  # fmt: skip
+    basis = [f"{f.vi} ({STATUS_VI[f.status]})" for f in figures if f.decides and f.provisional]
+    basis += [
+        f"chỉ số {r.name_vi}: {', '.join(r.provisional_vi)}"
+        for r in _deciding_indicators(category, under, indicators, points, poor_from)
+    ]
+    if basis:
+        explanation.append("Kết quả tạm thời vì dựa trên: " + "; ".join(basis) + ".")
+    provisional = bool(basis)
     return ScoreResult(
         category=category,
         standard=standard.code,
@@ -242,7 +275,100 @@ def score_household(  # noqa: PLR0912, PLR0915  (the decision table reads best a
         b1_given=b1_score is not None,
         b1_category=by_b1.category if by_b1 else None,
         income_category=by_income.category if by_income else None,
+        figures=figures,
+        provisional_vi=tuple(basis),
     )
+
+
+def _figures(
+    household: HouseholdFacts,
+    standard: Standard,
+    area: str | None,
+    table: PointTable | None,
+    b1_score: float | None,
+    method: str | None,
+    category: Category,
+    *,
+    both: bool,
+    under: bool,
+    low_income: bool | None,
+) -> tuple[Figure, ...]:
+    """Every figure the result was measured against, marked with whether the verdict rests on
+    it — so a result is provisional only when what decided it is."""
+    if area is None:
+        return ()
+    data = standard.data
+    figures = [
+        Figure(
+            "income_line", "chuẩn thu nhập", data["income_line"][area]["value"],
+            data["income_line"][area]["status"], method == "income",
+        ),
+        Figure(
+            "b1_cutoff", "ngưỡng điểm A", data["b1_cutoff"][area]["value"],
+            data["b1_cutoff"][area]["status"], method == "b1",
+        ),
+    ]  # fmt: skip
+    if table is not None and b1_score is None:
+        figures.append(
+            Figure(
+                "b1_table", f"bảng điểm B1 {table.code} ({table.version})", table.code,
+                table.status, method == "b1",
+            )
+        )  # fmt: skip
+    entry = data["decisive_method"]
+    figures.append(Figure("decisive_method", "phương pháp quyết định", entry["value"],
+                          entry["status"], both))  # fmt: skip
+    for key, words in (
+        ("poor_if_score_b_at_least", "ngưỡng điểm B của hộ nghèo"),
+        ("points_per_deprivation", "điểm mỗi chỉ số thiếu hụt"),
+    ):
+        figures.append(Figure(key, words, data[key]["value"], data[key]["status"], under))
+    band = data["average_living_standard"][area]
+    income = household.income
+    band_used = category == Category.AVERAGE or (
+        category == Category.NEITHER and income is not None and income.agricultural
+        and band["above"] is not None
+    )  # fmt: skip
+    figures.append(
+        Figure(
+            "average_living_standard", "khoảng thu nhập hộ có mức sống trung bình",
+            [band["above"], band["up_to"]], band["status"], band_used,
+        )
+    )  # fmt: skip
+    worker = data["low_income_worker_line"][area]
+    if low_income is not None:  # it decides the low-income flag, not the category
+        figures.append(
+            Figure("low_income_worker_line", "ngưỡng lao động thu nhập thấp",
+                   worker["up_to"], worker["status"], False)
+        )  # fmt: skip
+    return tuple(figures)
+
+
+def _deciding_indicators(
+    category: Category,
+    under: bool,
+    indicators: tuple[IndicatorResult, ...],
+    points: int,
+    poor_from: int,
+) -> list[IndicatorResult]:
+    """The provisional indicators the verdict rests on.  Above the line none do; a poor
+    household rests on its provisional deprivations only if the settled ones do not reach the
+    threshold; a near-poor one on its provisional non-deprivations only if counting them
+    deprived would reach it."""
+    if not under:
+        return []
+    if category == Category.POOR:
+        settled = sum(1 for r in indicators if r.outcome == Outcome.DEPRIVED and not r.provisional)
+        if points * settled >= poor_from:
+            return []
+        return [r for r in indicators if r.outcome == Outcome.DEPRIVED and r.provisional]
+    if category == Category.NEAR_POOR:
+        counted = sum(1 for r in indicators if r.outcome != Outcome.NOT_DEPRIVED)
+        doubtful = [r for r in indicators if r.outcome == Outcome.NOT_DEPRIVED and r.provisional]
+        if points * (counted + len(doubtful)) < poor_from:
+            return []
+        return doubtful
+    return []
 
 
 def _under_line(score_b: int, score_b_max: int, poor_from: int) -> Category:
@@ -298,8 +424,8 @@ def _income_verdict(
     deprived = b_range[4]
     if income > line:
         lines = [
-            f"Thu nhập đo được {income:,} đ/người/tháng > chuẩn nghèo {line:,} đ: "
-            "không nghèo, không cận nghèo."
+            f"Thu nhập đo được {vi_number(income)} đ/người/tháng > chuẩn nghèo "
+            f"{vi_number(line)} đ: không nghèo, không cận nghèo."
         ]
         category = _by_income(household, standard, area, lines, default=Category.NEITHER)
         return _Verdict(category, False, lines)
@@ -308,8 +434,8 @@ def _income_verdict(
         category,
         True,
         [
-            f"Thu nhập đo được {income:,} đ/người/tháng ≤ chuẩn nghèo {line:,} đ; "
-            f"{deprived} chỉ số thiếu hụt, {_b_words(category, b_range)}"
+            f"Thu nhập đo được {vi_number(income)} đ/người/tháng ≤ chuẩn nghèo "
+            f"{vi_number(line)} đ; {deprived} chỉ số thiếu hụt, {_b_words(category, b_range)}"
         ],
     )
 
@@ -360,8 +486,8 @@ def _by_income(
         return default
     if band["above"] < income.per_person_month <= band["up_to"]:
         explanation.append(
-            f"Thu nhập đo được {income.per_person_month:,} đ/người/tháng trong khoảng "
-            f"({band['above']:,}; {band['up_to']:,}]: hộ có mức sống trung bình."
+            f"Thu nhập đo được {vi_number(income.per_person_month)} đ/người/tháng trong khoảng "
+            f"({vi_number(band['above'])}; {vi_number(band['up_to'])}]: hộ có mức sống trung bình."
         )
         return Category.AVERAGE
     return default
@@ -380,7 +506,8 @@ def _low_income_worker(
     income = household.income.per_person_month
     if income <= limit:
         explanation.append(
-            f"Thu nhập {income:,} đ/người/tháng ≤ {limit:,}: thành viên có thể được xác định là "
+            f"Thu nhập {vi_number(income)} đ/người/tháng ≤ {vi_number(limit)} đ: thành viên có thể "
+            "được xác định là "
             "người lao động có thu nhập thấp."
         )
         return True

@@ -29,6 +29,13 @@ class IndicatorResult:
     outcome: Outcome
     reasons: tuple[str, ...]
     status: str  # status of the rule in the standard (verified, secondary, provisional…)
+    # What in this indicator's definition is not settled law (the rule itself, a definition it
+    # uses, a list of values), in words; empty when the indicator is settled.
+    provisional_vi: tuple[str, ...] = ()
+
+    @property
+    def provisional(self) -> bool:
+        return bool(self.provisional_vi)
 
 
 _OPS = {
@@ -67,25 +74,52 @@ _FACT_VI = {
 
 
 def member_fact(member: Member, fact: str, standard: Standard) -> Any:  # noqa: PLR0911
-    """A member's fact, including the two the standard defines from others."""
+    """A member's fact, including the two the standard defines from others.
+
+    The two defined facts reason over the bounds of what is unknown: an age inside every
+    working-age bound decides working age whatever the sex; a severe disability makes a
+    dependant whatever the age.  ``None`` only when a missing fact could change the answer.
+    """
     if fact == "working_age":
-        if member.age is None or member.sex not in ("1", "2"):
-            return None
         rule = standard.data["working_age"]
-        top = rule["max_male"] if member.sex == "1" else rule["max_female"]
-        return rule["min"] <= member.age <= top
+        if member.age is None:
+            return None
+        if member.sex in ("1", "2"):
+            top = rule["max_male"] if member.sex == "1" else rule["max_female"]
+            return rule["min"] <= member.age <= top
+        if member.age < rule["min"] or member.age > max(rule["max_male"], rule["max_female"]):
+            return False
+        if member.age <= min(rule["max_male"], rule["max_female"]):
+            return True
+        return None  # between the two bounds: the sex decides
     if fact == "dependant":
         rule = standard.data["dependant"]
+        if member.disability in rule["severe_disability"] or member.serious_illness is True:
+            return True
         if member.age is None:
             return None
         if member.age < rule["child_under"] or member.age >= rule["elderly_from"]:
-            return True
-        if member.disability in rule["severe_disability"] or member.serious_illness is True:
             return True
         if member.disability is None or member.serious_illness is None:
             return None
         return False
     return getattr(member, fact)
+
+
+def missing_facts(member: Member, fact: str, standard: Standard) -> list[str]:
+    """The member's unknown facts that keep ``fact`` undecided (nothing when it is known)."""
+    if member_fact(member, fact, standard) is not None:
+        return []
+    if fact == "working_age":
+        return ["age"] if member.age is None else ["sex"]
+    if fact == "dependant":
+        missing = ["age"] if member.age is None else []
+        if member.disability is None:
+            missing.append("disability")
+        if member.serious_illness is None:
+            missing.append("serious_illness")
+        return missing
+    return [fact]
 
 
 def _test(value: Any, op: str, expected: Any) -> bool | None:
@@ -125,8 +159,52 @@ def _who(member: Member, position: int) -> str:
 
 
 def _missing(member: Member, groups: list[list[dict]], standard: Standard) -> list[str]:
-    facts = {c["fact"] for group in groups for c in group}
-    return sorted(_FACT_VI.get(f, f) for f in facts if member_fact(member, f, standard) is None)
+    """In words, the unknown facts that matter: those of the conditions still undecided in the
+    groups not already ruled out by a known fact."""
+    facts: list[str] = []
+    for group in groups:
+        tests = [
+            _test(member_fact(member, c["fact"], standard), c["op"], c["value"]) for c in group
+        ]
+        if any(t is False for t in tests):
+            continue  # this way of being deprived is ruled out whatever is unknown
+        for condition, result in zip(group, tests, strict=True):
+            if result is None:
+                facts += missing_facts(member, condition["fact"], standard)
+    return sorted({_FACT_VI.get(f, f) for f in facts})
+
+
+SETTLED = ("verified", "secondary")
+# A standard's statuses (and a B1 table's) in plain words, for explanations.
+STATUS_VI = {
+    "verified": "đã đối chiếu văn bản",
+    "secondary": "theo nguồn thứ cấp",
+    "inferred": "suy luận, chưa có văn bản",
+    "provisional": "tạm thời",
+    "missing": "chưa công bố",
+    "official": "chính thức",
+    "demo": "minh họa",
+}
+_DEFINITION_VI = {
+    "working_age": "độ tuổi lao động",
+    "dependant": "định nghĩa người phụ thuộc",
+}
+
+
+def unsettled_parts(indicator: dict, standard: Standard) -> tuple[str, ...]:
+    """What an indicator's verdict rests on that is not settled law, in words."""
+    rule = indicator["rule"]
+    parts = []
+    if indicator["status"] not in SETTLED:
+        parts.append(f"tiêu chí ({STATUS_VI[indicator['status']]})")
+    groups = [*rule.get("when_any", []), rule.get("when", [])]
+    used = {c["fact"] for group in groups for c in group}
+    for fact, words in _DEFINITION_VI.items():
+        if fact in used and standard.data[fact]["status"] not in SETTLED:
+            parts.append(f"{words} ({STATUS_VI[standard.data[fact]['status']]})")
+    if rule.get("lists_status", "verified") not in SETTLED:
+        parts.append(f"danh sách giá trị ({STATUS_VI[rule['lists_status']]})")
+    return tuple(parts)
 
 
 def evaluate(indicator: dict, household: HouseholdFacts, standard: Standard) -> IndicatorResult:
@@ -139,6 +217,7 @@ def evaluate(indicator: dict, household: HouseholdFacts, standard: Standard) -> 
         outcome=outcome,
         reasons=tuple(reasons),
         status=indicator["status"],
+        provisional_vi=unsettled_parts(indicator, standard),
     )
 
 
@@ -161,21 +240,38 @@ def _any_member(rule, household, standard, indicator):
 
 
 def _member_share(rule, household, standard, indicator):
+    """More than ``above`` of the members: decided as soon as the known members settle it
+    whichever way the unknown ones turn out."""
     if not household.members:
         return Outcome.UNKNOWN, ["chưa có danh sách thành viên"]
     verdicts = [_group(m, rule["when"], standard) for m in household.members]
-    if any(v is None for v in verdicts):
-        who = [
-            _who(m, i)
-            for i, (m, v) in enumerate(zip(household.members, verdicts, strict=True), 1)
-            if v is None
-        ]
-        return Outcome.UNKNOWN, [f"thiếu thông tin: {', '.join(who)}"]
     count, size = sum(1 for v in verdicts if v), len(verdicts)
-    text = f"{count}/{size} thành viên thuộc diện"
-    if count > rule["above"] * size:
+    undecided = [
+        (position, member)
+        for position, (member, verdict) in enumerate(
+            zip(household.members, verdicts, strict=True), 1
+        )
+        if verdict is None
+    ]
+    limit = rule["above"] * size
+    if count > limit:
+        text = (
+            f"ít nhất {count}/{size} thành viên thuộc diện"
+            if undecided
+            else f"{count}/{size} thành viên thuộc diện"
+        )
         return Outcome.DEPRIVED, [f"{text}: {indicator['deprived_vi']}"]
-    return Outcome.NOT_DEPRIVED, [text]
+    if count + len(undecided) <= limit:
+        text = f"{count}/{size} thành viên thuộc diện"
+        if undecided:
+            text = f"nhiều nhất {count + len(undecided)}/{size} thành viên thuộc diện"
+        return Outcome.NOT_DEPRIVED, [text]
+    who = [
+        f"{_who(m, i)} ({', '.join(_missing(m, [rule['when']], standard))})" for i, m in undecided
+    ]
+    return Outcome.UNKNOWN, [
+        f"{count}/{size} thành viên chắc chắn thuộc diện; thiếu thông tin: {'; '.join(who)}"
+    ]
 
 
 def _count_not_in(rule, household, _standard, indicator):

@@ -180,6 +180,17 @@ class IndicatorOut(Schema):
     outcome = fields.Function(lambda r: r.outcome.value)
     reasons = fields.List(fields.String())
     status = fields.String()
+    provisional = fields.Boolean()  # the indicator's rule or a definition it uses is unsettled
+    provisional_vi = fields.List(fields.String())  # what is unsettled, in words
+
+
+class FigureOut(Schema):
+    key = fields.String()
+    vi = fields.String()
+    value = fields.Raw(allow_none=True)
+    status = fields.String()
+    provisional = fields.Boolean()
+    decides = fields.Boolean()  # the verdict rests on this figure (else it is only shown)
 
 
 class B1LineOut(Schema):
@@ -210,7 +221,10 @@ class ScoreOut(Schema):
     income_per_person_month = fields.Integer(allow_none=True)
     low_income_worker_household = fields.Boolean(allow_none=True)
     explanation_vi = fields.List(fields.String())
+    # True only when what decided the verdict is unsettled (``provisional_vi`` says what).
     provisional = fields.Boolean()
+    provisional_vi = fields.List(fields.String())
+    figures = fields.List(fields.Nested(FigureOut))
     method = fields.String(allow_none=True)  # "b1" | "income" | null: which method decided
     method_vi = fields.Function(lambda r: METHOD_VI.get(r.method, NO_METHOD_VI))
     methods_disagree = fields.Boolean()

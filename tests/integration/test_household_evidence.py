@@ -149,7 +149,7 @@ def test_measured_income_classifies_an_average_living_standard_household(
         "per_person_month": 1_875_000,
     }
     assert score.category == "muc_song_trung_binh"
-    assert any("1,875,000" in line for line in score.result["explanation_vi"])
+    assert any("1.875.000" in line for line in score.result["explanation_vi"])
     assert [e["kind"] for e in score.result["evidence"]] == ["income"]
 
 

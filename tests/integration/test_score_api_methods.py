@@ -37,7 +37,7 @@ def test_measured_income_alone_classifies_and_says_so(client):
         False,
     )
     assert (body["income_category"], body["b1_category"]) == ("ngheo", None)
-    assert "1,500,000 đ/người/tháng ≤ chuẩn nghèo 1,500,000 đ" in body["explanation_vi"][1]
+    assert "1.500.000 đ/người/tháng ≤ chuẩn nghèo 1.500.000 đ" in body["explanation_vi"][1]
 
     over = score(
         client,
@@ -209,3 +209,40 @@ def test_the_stateless_api_never_speaks_of_a_commune(client):
     assert reply.status_code == 200
     assert not any("Xã" in line for line in reply.json["explanation_vi"])
     assert any("Không có bảng điểm B1" in line for line in reply.json["explanation_vi"])
+
+
+def test_provisional_is_reported_per_indicator_and_per_figure(client):
+    """Over the line the verdict rests on the line only (verified): not provisional, although
+    unsettled indicators are reported as such; under it, the unsettled indicator it rests on
+    is named."""
+    over = score(
+        client,
+        household=facts(income={"per_person_month": 1_500_001, "agricultural": False}),
+        year=2026,
+    ).json
+    assert (over["category"], over["provisional"], over["provisional_vi"]) == (
+        "khong_ngheo_khong_can_ngheo",
+        False,
+        [],
+    )
+    line = next(f for f in over["figures"] if f["key"] == "income_line")
+    assert line == {
+        "key": "income_line",
+        "vi": "chuẩn thu nhập",
+        "value": 1_500_000,
+        "status": "verified",
+        "provisional": False,
+        "decides": True,
+    }
+    by_code = {i["code"]: i for i in over["indicators"]}
+    assert by_code["vien_thong"]["provisional"] is True  # inferred in the 2022–2025 data
+    assert by_code["nuoc_sinh_hoat"]["provisional"] is False
+    under = score(
+        client,
+        household=facts(income={"per_person_month": 1_500_000, "agricultural": False}),
+        year=2026,
+    ).json
+    assert (under["category"], under["provisional"]) == ("ngheo", True)
+    assert under["provisional_vi"] == [
+        "chỉ số Sử dụng dịch vụ viễn thông: tiêu chí (suy luận, chưa có văn bản)"
+    ]

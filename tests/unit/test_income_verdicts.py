@@ -143,6 +143,10 @@ def test_measured_income_at_and_over_every_line(standard, area, income, agricult
     assert result.methods_disagree is False
 
 
+def vnd(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".")
+
+
 @pytest.mark.parametrize(
     ("standard", "area", "line"),
     [
@@ -160,13 +164,14 @@ def test_the_result_carries_the_line_and_the_explanation_names_method_line_incom
     assert result.explanation_vi[0] == (
         "Phương pháp quyết định: thu nhập bình quân đầu người đo được."
     )
+    # Amounts as Vietnamese writes them: 1.500.000 (the comma is the decimal mark).
     assert result.explanation_vi[1] == (
-        f"Thu nhập đo được {line:,} đ/người/tháng ≤ chuẩn nghèo {line:,} đ; 3 chỉ số thiếu hụt, "
-        "điểm B = 30 ≥ 30: hộ nghèo."
+        f"Thu nhập đo được {vnd(line)} đ/người/tháng ≤ chuẩn nghèo {vnd(line)} đ; 3 chỉ số thiếu "
+        "hụt, điểm B = 30 ≥ 30: hộ nghèo."
     )
     over = score_household(with_income(area, 0, line + 1), STANDARDS[standard], None)
     assert over.explanation_vi[1].startswith(
-        f"Thu nhập đo được {line + 1:,} đ/người/tháng > chuẩn nghèo {line:,} đ"
+        f"Thu nhập đo được {vnd(line + 1)} đ/người/tháng > chuẩn nghèo {vnd(line)} đ"
     )
 
 

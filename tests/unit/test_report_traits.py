@@ -125,8 +125,12 @@ def test_one_able_member_is_enough_and_unknowns_stay_unknown():
     assert without_labour_capacity((old, child, person(30)), S2022) is False
     unknown_age = Member(sex="1", disability="khong", serious_illness=False)
     assert without_labour_capacity((old, unknown_age), S2022) is None
+    # Without the sex, 30 is inside every working-age bound (15–56 women, 15–61 men): decided;
+    # 58 is working age for a man only, so the sex matters there.
     no_sex = Member(age=30, disability="khong", serious_illness=False)
-    assert without_labour_capacity((old, no_sex), S2022) is None
+    assert without_labour_capacity((old, no_sex), S2022) is False
+    no_sex_58 = Member(age=58, disability="khong", serious_illness=False)
+    assert without_labour_capacity((old, no_sex_58), S2022) is None
     # An unknown does not matter once someone is able to work.
     assert without_labour_capacity((unknown_age, person(30)), S2022) is False
     # Over working age, the missing illness answer does not matter either.

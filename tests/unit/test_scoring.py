@@ -211,7 +211,9 @@ def test_2026_uses_2022_standard_and_2027_the_new_one():
     new = score_household(facts, standard_for_year(2027), table(100, standard="2027_2030"))
     assert outcome(new, "dich_vu_so") == Outcome.DEPRIVED
     assert new.category == Category.NOT_ASSESSED  # no 2027–2030 B1 cut-off is published
-    assert new.provisional
+    # No verdict, so nothing provisional about it; every 2027–2030 indicator is provisional.
+    assert not new.provisional
+    assert all(r.provisional for r in new.indicators)
 
 
 def test_average_living_standard_from_measured_income():
