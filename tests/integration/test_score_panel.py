@@ -89,10 +89,11 @@ def test_unknown_indicators_provisional_parts_and_amounts_are_shown_as_the_engin
         )
     row = html.split('data-indicator="bhyt"')[1].split("</tr>")[0]
     assert "Chưa xác định" in row and "Không thiếu hụt" not in row
-    assert 'data-flag="provisional-basis"' in html and "Sử dụng dịch vụ viễn thông" in html
+    assert 'data-flag="provisional"' in html
+    assert "Kết quả tạm thời vì dựa trên: chỉ số Sử dụng dịch vụ viễn thông" in html
     assert "(không ảnh hưởng kết quả)" in html
     # Above the cut-off: no provisional badge for the result, only per unsettled indicator.
-    assert 'data-flag="provisional"' not in plain and "provisional-basis" not in plain
+    assert 'data-flag="provisional"' not in plain and "Kết quả tạm thời" not in plain
     vien_thong = plain.split('data-indicator="vien_thong"')[1].split("</tr>")[0]
     assert "tạm thời" in vien_thong
 
