@@ -38,7 +38,7 @@ class Defaults:
     MAX_CONTENT_LENGTH = DEFAULT_ACCEPT_CONTENT_LENGTH + 1_000_000
     MAX_SUBMISSION_XML_BYTES = 10_000_000
     # Elements and nesting of one submission, counted while parsing (server/xmlsafe.py).  The
-    # largest shipped questionnaire, Phiếu B, has about 160 elements plus 34 per member (forms/
+    # largest shipped questionnaire, Phiếu B, has about 190 elements plus 34 per member (forms/
     # phieu_b_2027.xml); a household of 30 members is about 1 200 elements and 4 levels deep.
     # 20 000 elements leave a 16x margin over that (a 500-member household would still fit) and
     # room for uploaded forms with bigger repeats, while a hostile 1 M-element body is refused
@@ -49,9 +49,9 @@ class Defaults:
     MAX_FORM_XML_BYTES = 20_000_000
     # Uploaded workbooks (XLSForms, B1 tables) are checked before openpyxl or pyxform reads
     # them (server/documents/spreadsheets.py).  Sized from the forms in xlsforms/ with a wide
-    # margin: the largest (phieu_b_2027.xlsx) has 11 zip entries, 147 KB unzipped, 171 rows on
-    # one sheet, 1,462 cells in all and a compression ratio of 7.6:1.  The bounds below are
-    # ~18x, ~135x, ~115x and ~135x that; 20,000 rows still hold a choices sheet listing every
+    # margin: the largest (phieu_b_2027.xlsx) has 11 zip entries, 189 KB unzipped, 208 rows on
+    # one sheet, 1,772 cells in all and a compression ratio of 5.5:1.  The bounds below are
+    # ~18x, ~105x, ~95x and ~110x that; 20,000 rows still hold a choices sheet listing every
     # commune of Viet Nam (~10,600).  The ratio applies to entries over 1 MB unzipped.
     MAX_XLSFORM_ZIP_ENTRIES = 200
     MAX_XLSFORM_UNZIPPED_BYTES = 20_000_000

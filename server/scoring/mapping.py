@@ -8,6 +8,10 @@ Two kinds: ``household`` (Phiếu B: the whole household, scored) and the *evide
 complete it — ``screening`` (Phiếu A: did the household meet a stop criterion?) and ``income``
 (the average-living-standard survey: measured income per person per month).  Evidence is linked
 to the household's Phiếu B by household code, commune and review year.
+
+A household mapping may also name the ``standard`` its questionnaire was written for (scored
+with it whatever the review year; without it, the review year's standard) and read a measured
+``income`` the questionnaire itself computes (same shape as the income survey's).
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ from typing import Any
 import yaml
 from marshmallow import Schema, ValidationError, fields, validate
 
-from server.scoring.facts import HouseholdFacts, Member
-from server.scoring.standards import StandardError, _flatten
+from server.scoring.facts import HouseholdFacts, MeasuredIncome, Member
+from server.scoring.standards import StandardError, _flatten, all_standards
 
 MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "forms" / "mappings"
 _READERS = ("text", "integer", "number", "yes_no", "set")
@@ -47,19 +51,40 @@ class _Members(Schema):
     )
 
 
+class _Income(Schema):
+    """Measured income: per person per month, and the occupation that says whether the
+    household is agricultural (farming, forestry, fishery, salt-making)."""
+
+    per_person_month = fields.Nested(_Source, required=True)
+    occupation = fields.Nested(_Source, required=True)
+    agricultural_values = fields.List(fields.String(), required=True)
+
+
+# Household facts read from a single answer; the others have their own keys.
+_HOUSEHOLD_ANSWERS = tuple(
+    f
+    for f in HouseholdFacts.__dataclass_fields__
+    if f not in ("members", "area_type", "region", "b1", "income")
+)
+
+
 class MappingSchema(Schema):
     kind = fields.String(load_default="household", validate=validate.Equal("household"))
     form_id = fields.String(required=True)
+    # The standard the questionnaire was written for (a code of forms/standards/), checked
+    # against the known standards on load; absent: the review year's standard.
+    standard = fields.String(load_default=None)
     review_date = fields.String(required=True)
     household_code = fields.String(required=True)
     area_type = fields.String(required=True)
     household = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(HouseholdFacts.__dataclass_fields__)),
+        keys=fields.String(validate=validate.OneOf(_HOUSEHOLD_ANSWERS)),
         values=fields.Nested(_Source),
         required=True,
     )
     members = fields.Nested(_Members, required=True)
     b1 = fields.Dict(keys=fields.String(), values=fields.Nested(_Source), load_default=dict)
+    income = fields.Nested(_Income, load_default=None)
 
 
 class _Screening(Schema):
@@ -67,12 +92,6 @@ class _Screening(Schema):
     stop_values = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
     continue_values = fields.List(fields.String(), required=True)
     reasons = fields.Nested(_Source, load_default=None)
-
-
-class _Income(Schema):
-    per_person_month = fields.Nested(_Source, required=True)
-    occupation = fields.Nested(_Source, required=True)
-    agricultural_values = fields.List(fields.String(), required=True)
 
 
 class EvidenceMappingSchema(Schema):
@@ -117,15 +136,8 @@ class EvidenceMapping:
             reasons = _read(answers.get(source["field"]), source) if source else None
             data = {"screened_out": screened_out, "reasons": reasons}
         else:
-            occupation = _read(answers.get(spec["occupation"]["field"]), spec["occupation"])
-            data = {
-                "per_person_month": _read(
-                    answers.get(spec["per_person_month"]["field"]), spec["per_person_month"]
-                ),
-                "agricultural": None
-                if occupation is None
-                else occupation in spec["agricultural_values"],
-            }
+            per_person_month, agricultural = _income(answers, spec)
+            data = {"per_person_month": per_person_month, "agricultural": agricultural}
         return Evidence(
             self.kind,
             answers.get(self.data["household_code"]) or None,
@@ -145,6 +157,11 @@ class Mapped:
 class Mapping:
     form_id: str
     data: dict[str, Any]
+
+    @property
+    def standard(self) -> str | None:
+        """The standard the questionnaire was written for, or None (the review year's)."""
+        return self.data.get("standard")
 
     def apply(self, answers: dict[str, str], region: str | None) -> Mapped:
         household = {
@@ -173,11 +190,17 @@ class Mapping:
             for item, source in self.data["b1"].items()
             if (value := _read(answers.get(source["field"]), source)) is not None
         }
+        income = None
+        if self.data["income"] is not None:
+            per_person_month, agricultural = _income(answers, self.data["income"])
+            if per_person_month is not None and agricultural is not None:
+                income = MeasuredIncome(per_person_month, agricultural)
         facts = HouseholdFacts(
             members=members,
             area_type=_read(answers.get(self.data["area_type"]), {"as_": "text", "ignore": []}),
             region=region,
             b1=b1,
+            income=income,
             **household,
         )
         return Mapped(
@@ -185,6 +208,17 @@ class Mapping:
             _date(answers.get(self.data["review_date"])),
             answers.get(self.data["household_code"]) or None,
         )
+
+
+def _income(answers: dict[str, str], spec: dict[str, Any]) -> tuple[int | None, bool | None]:
+    """Income per person per month and whether the household is agricultural (None: not
+    answered — a questionnaire whose income part was skipped measured no income)."""
+    occupation = _read(answers.get(spec["occupation"]["field"]), spec["occupation"])
+    per_person_month = _read(
+        answers.get(spec["per_person_month"]["field"]), spec["per_person_month"]
+    )
+    agricultural = None if occupation is None else occupation in spec["agricultural_values"]
+    return per_person_month, agricultural
 
 
 def _date(raw: str | None) -> date | None:
@@ -221,6 +255,12 @@ def load_mapping(path: Path) -> Mapping | EvidenceMapping:
         raw = raw if isinstance(raw, dict) else {}
         if raw.get("kind", "household") == "household":
             data = MappingSchema().load(raw)
+            standards = all_standards()
+            if data["standard"] is not None and data["standard"] not in standards:
+                raise StandardError(
+                    f"{path.name}: standard: unknown standard '{data['standard']}' "
+                    f"(known: {', '.join(standards)})."
+                )
             return Mapping(form_id=data["form_id"], data=data)
         data = EvidenceMappingSchema().load(raw)
     except (OSError, yaml.YAMLError) as exc:

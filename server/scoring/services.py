@@ -17,11 +17,11 @@ from server.households.models import Household
 from server.questionnaires.models import Form
 from server.scoring.engine import CATEGORY_VI, score_household
 from server.scoring.evidence import complete_facts, evidence_for, record_evidence
-from server.scoring.facts import HouseholdFacts
+from server.scoring.facts import HouseholdFacts, MeasuredIncome
 from server.scoring.mapping import EvidenceMapping, Mapping, all_mappings, mappings
 from server.scoring.models import HouseholdScore, ScoringJob
 from server.scoring.schemas import ScoreOut
-from server.scoring.standards import standard_for_year
+from server.scoring.standards import Standard, StandardError, all_standards, standard_for_year
 from server.scoring.tables import resolve_table
 from server.scoring.transitions import TRANSITION_VI, transition
 from server.submissions.models import Submission, SubmissionVersion
@@ -97,7 +97,8 @@ def run_job(job: ScoringJob) -> HouseholdScore | None:
 
 
 def score_version(version: SubmissionVersion) -> HouseholdScore | None:
-    """Score one version with the standard of its review year and its commune's B1 table.
+    """Score one version with the standard its questionnaire was written for (else the one of
+    its review year) and its commune's B1 table.
 
     A Phiếu A or income-survey version is recorded as evidence and its household's Phiếu B
     re-scored with it; a Phiếu A that stops the review is itself scored "Dừng ở Phiếu A".
@@ -122,9 +123,82 @@ def score_version(version: SubmissionVersion) -> HouseholdScore | None:
     year = (mapped.review_date or version.created_at.date()).year
     evidence_used: list[dict] = []
     code = mapped.household_code
+    own_income = facts.income  # the questionnaire's own income module, if it has one
     if code:
         facts, evidence_used = complete_facts(facts, evidence_for(commune.id, code, year))
-    return _store_score(version, mapping, facts, year, code, evidence_used)
+    notes = _income_source_notes(own_income, facts.income, evidence_used)
+    extra = {
+        # Where the measured income came from, and the Phiếu B's own (shown even when unused).
+        "income_source": None
+        if facts.income is None
+        else "khao_sat"
+        if any(e["kind"] == "income" for e in evidence_used)
+        else "phieu_b",
+        "income_phieu_b": own_income.per_person_month if own_income else None,
+    }
+    return _store_score(version, mapping, facts, year, code, evidence_used, notes, extra)
+
+
+def standard_for_questionnaire(declared: str | None, year: int) -> tuple[Standard, str | None]:
+    """The standard to score with — the one the questionnaire was written for, or without one
+    the review year's — and, when that is not the review year's standard, why (Vietnamese).
+
+    A Phiếu B 2027–2030 filled in the late-2026 review (which may produce the 2027 lists;
+    regulations.md §0.3 leaves open which standard that review uses) is scored with the
+    standard its questions were written for: the 2022–2025 indicators are not on it.
+    """
+    if declared is None:
+        return standard_for_year(year), None
+    standard = all_standards()[declared]
+    try:
+        of_year = standard_for_year(year)
+    except StandardError:
+        of_year = None
+    if of_year is not None and of_year.code == standard.code:
+        return standard, None
+    years = sorted(standard.years)
+    applies = (
+        f"áp dụng từ năm {years[0]}"
+        if year < years[0]
+        else f"áp dụng đến năm {years[-1]}"
+        if year > years[-1]
+        else f"áp dụng {years[0]}–{years[-1]}"
+    )
+    period = _period(standard)
+    why = f"Phiếu B {period} rà soát năm {year}: chấm theo chuẩn {period} ({applies})"
+    if of_year is not None:
+        why += f"; chuẩn của năm {year} là chuẩn {_period(of_year)}, không khớp câu hỏi của phiếu"
+    return standard, why + "."
+
+
+def _period(standard: Standard) -> str:
+    return standard.code.replace("_", "–")
+
+
+def _income_source_notes(
+    own: MeasuredIncome | None, used: MeasuredIncome | None, evidence_used: list[dict]
+) -> list[str]:
+    """Where the measured income comes from.  The income survey is the dedicated instrument
+    (revenue and costs source by source), so when the household has one it is used and the
+    Phiếu B's own income module is shown beside it; otherwise the Phiếu B's income is used."""
+    if used is None:
+        return []
+    if not any(e["kind"] == "income" for e in evidence_used):
+        return [
+            f"Thu nhập đo được lấy từ mục thu nhập của Phiếu B: {used.per_person_month:,} "
+            "đ/người/tháng."
+        ]
+    line = (
+        "Thu nhập đo được lấy từ Phiếu khảo sát thu nhập (phiếu chuyên dùng để đo thu nhập, "
+        f"được ưu tiên): {used.per_person_month:,} đ/người/tháng"
+    )
+    if own is None:
+        return [line + "."]
+    same = "bằng" if own.per_person_month == used.per_person_month else "khác"
+    return [
+        f"{line}; mục thu nhập của Phiếu B ghi {own.per_person_month:,} đ/người/tháng "
+        f"({same} phiếu khảo sát)."
+    ]
 
 
 def _store_score(
@@ -134,15 +208,22 @@ def _store_score(
     year: int,
     household_code: str | None,
     evidence_used: list[dict],
+    notes: list[str] | None = None,
+    extra: dict | None = None,
 ) -> HouseholdScore:
     submission = version.submission
     commune: Commune = submission.commune
     area = facts.area_type
-    standard = standard_for_year(year)
+    declared = mapping.standard if isinstance(mapping, Mapping) else None
+    standard, why = standard_for_questionnaire(declared, year)
     table = _table_for(commune, standard.code, area)
     result = score_household(facts, standard, table)
     body = _SCORE_OUT.dump(result)
     body["category_vi"] = CATEGORY_VI[result.category]
+    # Which standard, and why: the questionnaire's own, or the review year's.
+    body["standard_basis"] = "questionnaire" if declared else "review_year"
+    body["explanation_vi"] = [*([why] if why else []), *(notes or []), *body["explanation_vi"]]
+    body.update(extra or {})
     inputs = _canonical_json(facts)
     body["inputs"] = json.loads(inputs)  # exactly what was scored, for the record
     body["evidence"] = evidence_used

@@ -149,6 +149,14 @@ class Household:
     assets: tuple[str, ...] = ("xe_may",)
     land: dict[str, str] | None = None
     livestock: dict[str, str] | None = None
+    # 2027 only, the income module: "co" (asked here), "phieu_rieng" (separate income survey),
+    # "khong_cung_cap"; with "co", the occupation and the 12-month amounts by source:
+    # production sources as (revenue, cost), the others as an amount.
+    income_collect: str = "phieu_rieng"
+    occupation: str = "nong_nghiep"
+    income_production: dict[str, tuple[int, int]] | None = None
+    income_amounts: dict[str, int] | None = None
+    review_date: str | None = None  # default: today, as the form sets it
     reviewer: str = "Trần Văn Bình"
     head_confirm: str = "dong_y"
     roster_ok: str = "yes"
@@ -167,12 +175,17 @@ def household_steps(h: Household, files: dict[str, Path]) -> list[dict]:
             {"op": "select", "ref": "/data/ident/new_village", "value": h.new_village},
             {"op": "set", "ref": "/data/ident/new_head_name", "value": h.new_head},
         ]
-    if h.area_type:
-        steps.append({"op": "select", "ref": "/data/general/area_type_ask", "value": h.area_type})
-    if h.phone:
-        steps.append({"op": "set", "ref": "/data/general/phone", "value": h.phone})
-    if h.gps:
-        steps.append({"op": "set", "ref": "/data/general/gps", "value": h.gps})
+    answers = [
+        ("select", "area_type_ask", h.area_type),
+        ("set", "review_date", h.review_date),
+        ("set", "phone", h.phone),
+        ("set", "gps", h.gps),
+    ]
+    steps += [
+        {"op": op, "ref": f"/data/general/{name}", "value": answer}
+        for op, name, answer in answers
+        if answer
+    ]
     if "photo" in files:
         steps.append({"op": "attach", "ref": "/data/general/house_photo", "file": files["photo"]})
     steps.append({"op": "repeat_count", "ref": "/data/members", "count": len(h.members)})
@@ -214,6 +227,8 @@ def household_steps(h: Household, files: dict[str, Path]) -> list[dict]:
     )
     for name, value in (h.livestock or {}).items():
         steps.append({"op": "set", "ref": f"/data/b1_land/{name}", "value": value})
+    if h.form == FORM_2027:
+        steps += income_steps(h)
     steps += [
         {"op": "set", "ref": "/data/confirm/reviewer_name", "value": h.reviewer},
         {"op": "select", "ref": "/data/confirm/head_confirm", "value": h.head_confirm},
@@ -222,6 +237,31 @@ def household_steps(h: Household, files: dict[str, Path]) -> list[dict]:
         steps.append(
             {"op": "attach", "ref": "/data/confirm/head_signature", "file": files["signature"]}
         )
+    return steps
+
+
+def income_steps(h: Household) -> list[dict]:
+    """The 2027 form's income module, answered as the reviewer would."""
+    steps = [{"op": "select", "ref": "/data/income_ask/income_collect", "value": h.income_collect}]
+    if h.income_collect != "co":
+        return steps
+    production = h.income_production or {}
+    amounts = h.income_amounts or {}
+    sources = [*production, *amounts] or ["khong_co"]
+    steps += [
+        {"op": "select", "ref": "/data/income/occupation", "value": h.occupation},
+        {"op": "select", "ref": "/data/income/sources", "values": sources},
+    ]
+    for source, (revenue, cost) in production.items():
+        base = f"/data/income/{source}/{source}"
+        steps += [
+            {"op": "set", "ref": f"{base}_rev", "value": str(revenue)},
+            {"op": "set", "ref": f"{base}_cost", "value": str(cost)},
+        ]
+        if cost > revenue:  # the reviewer confirms the loss
+            steps.append({"op": "set", "ref": f"{base}_loss_ok", "value": True})
+    for source, amount in amounts.items():
+        steps.append({"op": "set", "ref": f"/data/income/{source}_amount", "value": str(amount)})
     return steps
 
 
@@ -505,6 +545,8 @@ CASES: dict[str, Case] = {
             "last_status": "moi",
             "b2_dinh_duong_who": "A Dũng",
             "members[2]/d_gd_nguoi_lon": "0",
+            # The income comes from a separate survey: no income section in this instance.
+            "income_ask/income_collect": "phieu_rieng",
         },
     ),
     # (d2) 2027–2030 form, a one-person household with no deprivation at all.
@@ -536,6 +578,12 @@ CASES: dict[str, Case] = {
             nonfarm="cong_chuc",
             electricity="kwh_50_99",
             assets=("khong_co",),
+            # Income asked in the form: a wage and a small shop that made a loss.
+            # (60 000 000 + 5 000 000 − 6 200 000) / 1 person / 12 = 4 900 000 đ.
+            income_collect="co",
+            occupation="khac",
+            income_production={"nonfarm_business": (5_000_000, 6_200_000)},
+            income_amounts={"wages": 60_000_000},
         ),
         deprived=set(),
         expect={
@@ -544,6 +592,13 @@ CASES: dict[str, Case] = {
             "b1_top_qual": "trung_cap",
             "b1_assets": "",
             "b1_area_pp_band": "dt_20_30",
+            "income_ask/income_collect": "co",
+            "income/occupation": "khac",
+            "income/nonfarm_business/nonfarm_business_net": "-1200000",
+            "income/total_net_income_12m": "58800000",
+            "income/income_per_person_month": "4900000",
+            "income/income_pp_text": "4.900.000",
+            "income/total_text": "58.800.000",
         },
     ),
 }
@@ -646,6 +701,46 @@ def test_2027_form_has_no_information_devices_indicator(filled):
     root_2022 = filled["a_three_deprivations"].root
     assert value(root_2022, "b2_dich_vu_so") is None
     assert value(root_2022, "b2_rac_thai") is None
+
+
+def test_2027_income_module_is_in_the_instance_only_when_asked(filled):
+    separate = filled["d_2027_new_indicators"].root
+    assert value(separate, "income_ask/income_collect") == "phieu_rieng"
+    assert value(separate, "income") is None  # not relevant: not in the instance
+    asked = filled["d2_2027_no_deprivation"].root
+    assert value(asked, "income/sources") == "nonfarm_business wages"
+    assert value(asked, "income/wages_amount") == "60000000"
+    assert value(asked, "income/nonfarm_business/nonfarm_business_loss_ok") == "OK"
+    assert value(asked, "income/farm") is None
+    assert value(root_2022 := filled["a_three_deprivations"].root, "income_ask") is None
+    assert root_2022.get("id") == FORM_2022
+
+
+def test_a_new_household_cannot_leave_its_income_to_a_separate_survey(tmp_path):
+    """The separate income survey is linked by household code; a household not on the list
+    has none, so the form asks its income here."""
+    case = CASES["d2_2027_no_deprivation"]
+    h = case.household
+    new = Case(
+        Household(
+            **{
+                **h.__dict__,
+                "hh": None,
+                "new_village": "T03",
+                "new_head": "Ksor H'Nhi",
+                "income_collect": "phieu_rieng",
+                "head_confirm": "vang_mat",
+            }
+        ),
+        deprived=set(),
+        expect={},
+    )
+    steps = [s for s in household_steps(new.household, {}) if s["op"] != "attach"]
+    with pytest.raises(RuntimeError) as caught:
+        fill(new, tmp_path, steps_override=steps)
+    message = str(caught.value)
+    assert "(1 violation(s))" in message, message
+    assert re.search(r"^  /data/income_ask/income_collect: constraint", message, re.M), message
 
 
 def test_questions_outside_their_age_range_are_not_in_the_instance(filled):
@@ -764,6 +859,9 @@ def _set(ref: str, new):
          "/data/services/info_devices"),
         ("d_2027_new_indicators", "/data/services/digital_use", ["internet", "khong_co"],
          "/data/services/digital_use"),
+        ("d2_2027_no_deprivation", "/data/income/sources", ["nonfarm_business", "wages", "khong_co"],
+         "/data/income/sources"),
+        ("d2_2027_no_deprivation", "/data/income/wages_amount", "0", "/data/income/wages_amount"),
         ("b_two_deprivations_new_household", "/data/general/phone", "12345",
          "/data/general/phone"),
     ],
