@@ -227,6 +227,19 @@ def test_village_pages_name_the_method_and_flag_the_disagreement(app, world):
     assert round_page.count('data-flag="methods-disagree">1<') == 1
 
 
+def _xlsx_methods(data: bytes, first=("STT", "Mã hộ")) -> dict[str, tuple[str, bool]]:
+    """code → (its "Phương pháp" cell, whether its note starts with the flag), every sheet."""
+    seen = {}
+    for sheet in load_workbook(io.BytesIO(data)).worksheets:
+        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        header = next(r for r in rows if r and r[0] == "STT")
+        assert header[: len(first)] == list(first)
+        code, method, note = (header.index(n) for n in ("Mã hộ", "Phương pháp", "Ghi chú"))
+        for row in rows[rows.index(header) + 1 :]:
+            seen[row[code]] = (row[method], (row[note] or "").startswith(FLAG))
+    return seen
+
+
 def test_village_pdf_and_xlsx_carry_the_method_and_the_flag(app, world):
     officer = world["officer"]
     for village, codes in (("T01", [c for c in EXPECTED if "T01" in c]), ("T02", list(T02))):
@@ -239,17 +252,8 @@ def test_village_pdf_and_xlsx_carry_the_method_and_the_flag(app, world):
         if named:
             assert "(1 hộ): X1-T01-0102" in named.group(0)
 
-        book = load_workbook(
-            io.BytesIO(officer.get(f"{world['base']}/thon/{village}/danh-sach.xlsx").data)
-        )
-        seen = {}
-        for sheet in book.worksheets:
-            rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-            header = next(r for r in rows if r and r[0] == "STT")
-            code, method, note = (header.index(n) for n in ("Mã hộ", "Phương pháp", "Ghi chú"))
-            for row in rows[rows.index(header) + 1 :]:
-                seen[row[code]] = (row[method], (row[note] or "").startswith(FLAG))
-        assert seen == {c: (WORDS[EXPECTED[c][0]], EXPECTED[c][1]) for c in codes}
+        xlsx = officer.get(f"{world['base']}/thon/{village}/danh-sach.xlsx").data
+        assert _xlsx_methods(xlsx) == {c: (WORDS[EXPECTED[c][0]], EXPECTED[c][1]) for c in codes}
 
 
 def test_commune_wide_exports_carry_the_method_and_the_flag(app, world, tmp_path):
@@ -263,16 +267,9 @@ def test_commune_wide_exports_carry_the_method_and_the_flag(app, world, tmp_path
         files[fmt] = officer.get(f"/xuat/{job}/tep").data
     assert runner.join_threads(60)
 
-    book = load_workbook(io.BytesIO(files["xlsx"]))
-    seen = {}
-    for sheet in book.worksheets:
-        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-        header = next(r for r in rows if r and r[0] == "STT")
-        assert header[:3] == ["STT", "Thôn", "Mã hộ"] and "Phương pháp" in header
-        code, method, note = (header.index(n) for n in ("Mã hộ", "Phương pháp", "Ghi chú"))
-        for row in rows[rows.index(header) + 1 :]:
-            seen[row[code]] = (row[method], (row[note] or "").startswith(FLAG))
-    assert seen == {c: (WORDS[m], d) for c, (m, d) in EXPECTED.items()}
+    assert _xlsx_methods(files["xlsx"], first=["STT", "Thôn", "Mã hộ"]) == {
+        c: (WORDS[m], d) for c, (m, d) in EXPECTED.items()
+    }
 
     pages = [p.extract_text() for p in PdfReader(io.BytesIO(files["pdf"])).pages]
     # The cover counts the disagreements per village and for the commune …
