@@ -27,6 +27,7 @@ from server.documents.pdf import html_to_pdf
 from server.errors import AppError
 from server.extensions import db
 from server.meetings.exports import STATUS_VI
+from server.meetings.methods import DISAGREE_LABEL, METHOD_LABELS, methods_of
 from server.meetings.models import HouseholdCase
 from server.meetings.services import round_for
 from server.publication.services import case_of
@@ -65,12 +66,17 @@ def index(round_id: int):
         .order_by(HouseholdCase.household_code)
     ).all()
     refusals = db.session.scalars(select(Refusal).where(Refusal.round_id == review.id)).all()
+    methods = methods_of(c.score_id for c in cases)
     return render_template(
         "decisions/index.html",
         review=review,
         decision=decision,
         check=None if decision else readiness(review),
         cases=cases,
+        methods=methods,
+        flagged=[c for c in cases if c.score_id in methods and methods[c.score_id].disagree],
+        method_labels=METHOD_LABELS,
+        disagree_label=DISAGREE_LABEL,
         refusals=refusals,
         categories=CATEGORY_LABELS,
         days_left=days_left(review, date.today()),

@@ -108,6 +108,28 @@ def _disclaimers(review: ReviewRound) -> dict[int, set[str]]:
     return out
 
 
+@dataclass(frozen=True)
+class Flagged:
+    """A household whose B1 score and measured income disagree (named before its village's
+    lists, for the meeting to look at)."""
+
+    code: str
+    head: str
+
+
+def _flagged(review: ReviewRound) -> dict[int, list[Flagged]]:
+    """village id → its cases whose score has B1 and income on different sides of the line."""
+    out: dict[int, list[Flagged]] = defaultdict(list)
+    for village_id, code, head in db.session.execute(
+        select(HouseholdCase.village_id, HouseholdCase.household_code, HouseholdCase.head_name)
+        .join(HouseholdScore, HouseholdScore.id == HouseholdCase.score_id)
+        .where(HouseholdCase.round_id == review.id, HouseholdScore.methods_disagree.is_(True))
+        .order_by(HouseholdCase.household_code, HouseholdCase.id)
+    ):
+        out[village_id].append(Flagged(code or "(hộ mới)", head))
+    return out
+
+
 def _counts(review: ReviewRound) -> dict[tuple[int, str], int]:
     return {
         (village_id, list_type): n
@@ -199,6 +221,7 @@ class ListPart:
 class VillagePart:
     village: Village
     disclaimers: list[str]
+    flagged: list[Flagged] = field(default_factory=list)
     continued: bool = False
     lists: list[ListPart] = field(default_factory=list)
 
@@ -271,18 +294,20 @@ def write_pdf(job: ExportJob, directory: Path, progress) -> Artefact:
     filename = f"{file_stem(review)}.pdf"
     villages = _villages(review)
     disclaimers = _disclaimers(review)
+    flagged = _flagged(review)
     counts = _counts(review)
     size = int(current_app.config.get("EXPORTS_PDF_CHUNK_ROWS", DEFAULT_CHUNK_ROWS))
     chunks = _Chunks(review, directory, max(1, size), progress)
     summary = [
-        (v, [counts.get((v.id, name), 0) for name in LIST_ORDER])
+        (v, [counts.get((v.id, name), 0) for name in LIST_ORDER], len(flagged.get(v.id, ())))
         for v in sorted(villages.values(), key=lambda v: v.code)
     ]
     chunks.render(
         "exports/commune_lists_cover.html",
         summary=summary,
         titles=[LIST_TITLES_VI[name] for name in LIST_ORDER],
-        totals=[sum(row[i] for _v, row in summary) for i in range(len(LIST_ORDER))],
+        totals=[sum(row[i] for _v, row, _f in summary) for i in range(len(LIST_ORDER))],
+        flagged_total=sum(n for _v, _row, n in summary),
         disclaimers=sorted({d for texts in disclaimers.values() for d in texts}),
     )
 
@@ -316,6 +341,7 @@ def write_pdf(job: ExportJob, directory: Path, progress) -> Artefact:
                 VillagePart(
                     village=villages[village_id],
                     disclaimers=sorted(disclaimers.get(village_id, ())),
+                    flagged=flagged.get(village_id, []),
                 )
             )
         if name != list_name:

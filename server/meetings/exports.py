@@ -2,7 +2,9 @@
 
 The official column layout of the 2022–2025 lists is not publicly available
 (``regulations.md`` §5.8, MISSING); the columns follow what provincial lists show in practice
-(household code, head, members, Phiếu A result, B1 and B2 points, classification).
+(household code, head, members, Phiếu A result, B1 and B2 points, classification), with the
+method that decided each result ("Phương pháp") and, first in the notes, a flag when the B1
+score and measured income disagree (:mod:`server.meetings.methods`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from io import BytesIO
 from openpyxl import Workbook
 
 from server.documents.spreadsheets import text_row
+from server.meetings.methods import DISAGREE_VI, method_vi
 from server.meetings.models import HouseholdCase, ReviewRound
 from server.meetings.services import VillageLists
 from server.scoring.models import HouseholdScore
@@ -46,6 +49,7 @@ COLUMNS_VI = (
     "Điểm B2",
     "Chỉ số thiếu hụt",
     "Kết quả rà soát",
+    "Phương pháp",
     "Diễn biến",
     "Ghi chú",
 )
@@ -66,6 +70,9 @@ class ListRow:
     result: str
     transition: str
     note: str
+    method: str = ""  # short words: "Điểm B1", "Thu nhập đo được", "—"
+    method_code: str | None = None  # "b1" | "income" | None
+    flag: str = ""  # the disagreement between B1 and income, for the meeting to look at
 
     def cells(self) -> list:
         return [
@@ -79,15 +86,17 @@ class ListRow:
             self.score_b,
             self.deprivations,
             self.result,
+            self.method,
             self.transition,
-            self.note,
+            "; ".join(text for text in (self.flag, self.note) if text),
         ]
 
 
 def list_rows(cases: list[HouseholdCase], scores: dict[int, HouseholdScore]) -> list[ListRow]:
     rows = []
     for number, case in enumerate(cases, start=1):
-        result = scores[case.score_id].result
+        score = scores[case.score_id]
+        result = score.result
         members = (result.get("inputs") or {}).get("members") or []
         deprived = [
             i["name_vi"] for i in result.get("indicators", []) if i["outcome"] == "deprived"
@@ -115,6 +124,9 @@ def list_rows(cases: list[HouseholdCase], scores: dict[int, HouseholdScore]) -> 
                 result=result.get("category_vi", case.proposed_category),
                 transition=result.get("transition_vi", "") or "",
                 note="; ".join(notes),
+                method=method_vi(score.method),
+                method_code=score.method,
+                flag=DISAGREE_VI if score.methods_disagree else "",
             )
         )
     return rows

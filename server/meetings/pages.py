@@ -20,11 +20,19 @@ from server.extensions import db
 from server.geography.models import Commune
 from server.i18n import current_language, localized
 from server.meetings.exports import LIST_TITLES_VI, STATUS_VI, list_rows, lists_xlsx
+from server.meetings.methods import (
+    DISAGREE_LABEL,
+    DISAGREE_VI,
+    METHOD_LABELS,
+    method_vi,
+    methods_of,
+)
 from server.meetings.requests import requests_for
 from server.meetings.services import (
     LIST_ORDER,
     MeetingInput,
     compile_lists,
+    disagreement_counts,
     meeting_for,
     meetings_of,
     open_round,
@@ -130,6 +138,7 @@ def round_page(round_id: int):
         "meetings/round.html",
         review=review,
         counts=stage_counts(review),
+        disagreements=disagreement_counts(review),
         villages=villages_of(review, current_user),
         requests=requests_for(review, current_user, current_language()),
         today=date.today(),
@@ -187,6 +196,8 @@ def village_page(round_id: int, village_code: str):
         kinds=KIND_LABELS,
         meetings=meetings_of(review, village),
         today=date.today(),
+        method_labels=METHOD_LABELS,
+        disagree_label=DISAGREE_LABEL,
     )
 
 
@@ -296,6 +307,10 @@ def minutes_pdf(round_id: int, meeting_id: int):
         copies=("Bản lưu tại thôn", "Bản gửi Ban Chỉ đạo rà soát cấp xã"),
         statuses=STATUS_VI,
         categories={c.value: CATEGORY_VI[c] for c in Category},
+        methods={
+            score_id: (method_vi(m.code), DISAGREE_VI if m.disagree else "")
+            for score_id, m in methods_of(v.case.score_id for v in meeting.votes).items()
+        },
     )
     return _download(
         html_to_pdf(html),

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.accounts.models import Role, User
 from server.audit.services import record
@@ -374,6 +374,17 @@ def stage_counts(review: ReviewRound) -> dict[int, dict[str, int]]:
     ):
         counts[village_id][stage] += 1
     return counts
+
+
+def disagreement_counts(review: ReviewRound) -> dict[int, int]:
+    """village id → number of cases whose B1 score and measured income disagree."""
+    rows = db.session.execute(
+        select(HouseholdCase.village_id, func.count())
+        .join(HouseholdScore, HouseholdScore.id == HouseholdCase.score_id)
+        .where(HouseholdCase.round_id == review.id, HouseholdScore.methods_disagree.is_(True))
+        .group_by(HouseholdCase.village_id)
+    )
+    return dict(rows.tuples().all())
 
 
 def passes(agree: int, attendees: int) -> bool:

@@ -13,6 +13,7 @@ from server.accounts.web import staff_page
 from server.documents.pdf import html_to_pdf
 from server.errors import AppError
 from server.extensions import db
+from server.meetings.methods import DISAGREE_LABEL, METHOD_LABELS, methods_of
 from server.meetings.models import HouseholdCase
 from server.meetings.services import round_for
 from server.publication.services import (
@@ -54,15 +55,19 @@ def index(round_id: int):
         .where(HouseholdCase.round_id == review.id, HouseholdCase.stage == "posted")
         .order_by(HouseholdCase.household_code)
     ).all()
+    complaints = complaints_of(review)
     return render_template(
         "publication/index.html",
         review=review,
         postings=postings_of(review),
-        complaints=complaints_of(review),
+        complaints=complaints,
         posted=posted,
         categories=CATEGORY_LABELS,
         choices=CATEGORIES,
         today=date.today(),
+        methods=methods_of([c.score_id for c in posted] + [c.case.score_id for c in complaints]),
+        method_labels=METHOD_LABELS,
+        disagree_label=DISAGREE_LABEL,
     )
 
 

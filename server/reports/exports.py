@@ -1,5 +1,6 @@
 """The report as XLSX: one sheet of summary figures, one of deprivations by indicator, one of
-transitions — each row a commune, then the total, this year beside the previous year.
+transitions — each row a commune, then the total, this year beside the previous year — and one
+of the year's review results by the method that decided them.
 
 Written with openpyxl's write-only workbook into a temporary file that is streamed to the client
 (and deleted when closed).  Texts follow the page's language (Vietnamese by default).
@@ -14,7 +15,13 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from server.documents.spreadsheets import text_row
-from server.reports.labels import TOTAL, TRANSITION_COLUMNS, previous_source_label, source_label
+from server.reports.labels import (
+    METHOD_COLUMNS,
+    TOTAL,
+    TRANSITION_COLUMNS,
+    previous_source_label,
+    source_label,
+)
 from server.reports.services import Report, Unit
 
 
@@ -188,6 +195,35 @@ def _transitions(book: Workbook, report: Report) -> None:
         sheet.append(text_row(sheet, row))
 
 
+def _methods(book: Workbook, report: Report) -> None:
+    sheet = book.create_sheet(_("Phương pháp")[:31])
+    _heading(
+        sheet,
+        report,
+        _("Kết quả rà soát năm %(year)d theo phương pháp quyết định", year=report.year),
+    )
+    sheet.append(
+        text_row(sheet, [_("Mã xã"), _("Xã"), *(str(label) for _k, label, _g in METHOD_COLUMNS)])
+    )
+    for unit in _units(report):
+        sheet.append(
+            text_row(sheet, [*_name(unit), *(get(unit.current) for _k, _l, get in METHOD_COLUMNS)])
+        )
+    sheet.append(text_row(sheet, []))
+    sheet.append(text_row(sheet, [method_note()]))
+
+
+def method_note() -> str:
+    return _(
+        "Phương pháp quyết định: điểm B1 (điểm A so với ngưỡng) hoặc thu nhập bình quân đầu "
+        "người đo được (so với chuẩn nghèo). Mỗi hộ trong danh sách hộ được tính một lần, theo "
+        "kết quả rà soát của năm (kể cả khi đã có quyết định). “Chưa có phương pháp quyết "
+        "định”: chưa phân loại được, dừng ở Phiếu A, hoặc kết quả lưu trước khi ghi phương "
+        "pháp. “B1 và thu nhập không thống nhất”: hộ có cả hai, một phương pháp cho thu nhập "
+        "dưới chuẩn, phương pháp kia trên chuẩn — cần xem xét."
+    )
+
+
 def footnotes(report: Report) -> list[str]:
     """What the figures rest on, including the rules that are inferred."""
     return [
@@ -214,6 +250,7 @@ def report_xlsx(report: Report) -> IO[bytes]:
     _summary(book, report)
     _deprivations(book, report)
     _transitions(book, report)
+    _methods(book, report)
     out = tempfile.TemporaryFile()
     book.save(out)
     out.seek(0)

@@ -35,6 +35,19 @@ TRANSITION_COLUMNS: list[tuple[str, object, Callable[[Figures], int]]] = [
     ),
 ]
 
+# The year's review results by the method that decided them (key, label, figure).
+METHOD_COLUMNS: list[tuple[str, object, Callable[[Figures], int]]] = [
+    ("with_review_result", _l("Hộ có kết quả rà soát"), lambda f: f.with_review_result),
+    ("b1", _l("Quyết định theo điểm B1"), lambda f: f.method_b1),
+    ("income", _l("Quyết định theo thu nhập đo được"), lambda f: f.method_income),
+    ("none", _l("Chưa có phương pháp quyết định"), lambda f: f.method_none),
+    (
+        "disagree",
+        _l("B1 và thu nhập không thống nhất"),
+        lambda f: f.methods_disagree,
+    ),
+]
+
 UNCONFIRMED = _l("kết quả rà soát, chưa quyết định")
 OFFICIAL = _l("trạng thái đã công nhận")
 NO_DATA = _l("chưa có số liệu")

@@ -14,8 +14,13 @@ from flask_login import current_user
 from server.accounts.models import Role
 from server.accounts.web import staff_page
 from server.reports.charts import Group, bar_chart
-from server.reports.exports import footnotes, report_xlsx
-from server.reports.labels import TRANSITION_COLUMNS, previous_source_label, source_label
+from server.reports.exports import footnotes, method_note, report_xlsx
+from server.reports.labels import (
+    METHOD_COLUMNS,
+    TRANSITION_COLUMNS,
+    previous_source_label,
+    source_label,
+)
 from server.reports.services import (
     Report,
     communes_in_scope,
@@ -122,6 +127,8 @@ def index():
         communes=communes_in_scope(current_user),
         charts=_charts(found),
         transitions=TRANSITION_COLUMNS,
+        methods=METHOD_COLUMNS,
+        method_note=method_note(),
         source_label=source_label,
         previous_source_label=previous_source_label,
         notes=footnotes(found),

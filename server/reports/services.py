@@ -11,6 +11,11 @@ What a household counts as in a year (per household, not per commune):
   marked "kết quả rà soát, chưa quyết định";
 * the previous year uses recognised statuses only (``HouseholdYearStatus`` of year − 1).
 
+The review results of the year are also counted by the method that decided them (the B1 score,
+measured income, or neither) and by whether the B1 score and measured income disagree — one
+per registry household, the result that counts for its code, whether or not the year is decided
+yet (the stored score's ``method`` and ``methods_disagree`` columns).
+
 Transitions compare the year's classification with the household's last recognised status
 before that year, exactly as :func:`server.scoring.transitions.transition` does for the
 village lists.  Ethnicity, labour capacity and deprivations come from the household's scored
@@ -107,6 +112,12 @@ class Figures:
     no_result: int = 0  # neither a recognised status nor a review result
     outside_poor: int = 0  # review results of households not in the registry (not counted)
     outside_near_poor: int = 0
+    # The year's review results (one per registry household) by the method that decided them;
+    # "none": no verdict, a Phiếu A stop, or a result stored before the method was kept.
+    method_b1: int = 0
+    method_income: int = 0
+    method_none: int = 0
+    methods_disagree: int = 0  # … of which B1 and measured income disagree
 
     def add(self, other: Figures) -> None:
         for f in fields(self):
@@ -140,6 +151,11 @@ class Figures:
     def deprived_share(self, code: str) -> float | None:
         """… as a percentage of the poor and near-poor households."""
         return self.share(self.deprived[code]) if self.has_indicators else None
+
+    @property
+    def with_review_result(self) -> int:
+        """Households with a review result of the year (counted by method)."""
+        return self.method_b1 + self.method_income + self.method_none
 
     @property
     def escaped_poverty(self) -> int:
@@ -337,7 +353,16 @@ def _figures(commune_ids: list[int], year: int, *, with_review: bool) -> dict[in
     return figures
 
 
-_GROUP_KEYS = ("commune_id", "status", "last_status", "was_poor", "was_near", "category")
+_GROUP_KEYS = (
+    "commune_id",
+    "status",
+    "last_status",
+    "was_poor",
+    "was_near",
+    "category",
+    "method",
+    "disagree",
+)
 
 
 def _groups(commune_ids: list[int], year: int, with_review: bool):
@@ -351,10 +376,11 @@ def _groups(commune_ids: list[int], year: int, with_review: bool):
     joined = joined.outerjoin(history, history.c.household_id == h.id).outerjoin(
         last, and_(last.household_id == h.id, last.year == history.c.last_year)
     )
-    category = literal(None, String)
+    category = method = literal(None, String)
+    disagree = literal(False)
     if with_review:
         joined, score = _join_chosen(joined, h.commune_id, h.code, commune_ids, year)
-        category = score.category
+        category, method, disagree = score.category, score.method, score.methods_disagree
     keys = (
         h.commune_id,
         history.c.status,
@@ -362,6 +388,8 @@ def _groups(commune_ids: list[int], year: int, with_review: bool):
         history.c.was_poor,
         history.c.was_near,
         category,
+        method,
+        disagree,
     )
     return (
         select(
@@ -565,6 +593,15 @@ def _classify(status: str | None, category: str | None) -> tuple[str, Category |
 def _count_group(fig: Figures, row, year: int) -> None:
     n = row.households
     fig.total += n
+    if row.category is not None:  # a review result of the year: by the method that decided it
+        if row.method == "b1":
+            fig.method_b1 += n
+        elif row.method == "income":
+            fig.method_income += n
+        else:
+            fig.method_none += n
+        if row.disagree:
+            fig.methods_disagree += n
     source, category = _classify(row.status, row.category)
     setattr(fig, source, getattr(fig, source) + n)
     if category is None:

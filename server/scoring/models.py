@@ -37,7 +37,12 @@ class HouseholdScore(Base):
     """One scoring of one submission version; ``current`` marks the latest of a submission."""
 
     __tablename__ = "household_scores"
-    __table_args__ = (Index("ix_household_scores_submission_current", "submission_id", "current"),)
+    __table_args__ = (
+        Index("ix_household_scores_submission_current", "submission_id", "current"),
+        # Filters and counts by the deciding method and by a B1/income disagreement.
+        Index("ix_household_scores_method_current", "method", "current"),
+        Index("ix_household_scores_disagree_current", "methods_disagree", "current"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
@@ -58,6 +63,11 @@ class HouseholdScore(Base):
     deprivations: Mapped[int] = mapped_column()
     undetermined: Mapped[int] = mapped_column()
     provisional: Mapped[bool] = mapped_column(Boolean)
+    # The method that decided ("b1": score A against the cut-off; "income": measured income
+    # against the line; None: neither could, or a result stored before the method was kept).
+    method: Mapped[str | None] = mapped_column(String(10))
+    # Both methods present and on different sides of the line: the village meeting looks at it.
+    methods_disagree: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # The full result (indicators, reasons, B1 lines, explanation) and its inputs.
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     inputs_sha256: Mapped[str] = mapped_column(String(64))

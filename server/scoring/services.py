@@ -269,6 +269,8 @@ def _store_score(
         deprivations=result.deprivations,
         undetermined=result.undetermined_indicators,
         provisional=result.provisional,
+        method=result.method,
+        methods_disagree=result.methods_disagree,
         result=body,
         inputs_sha256=hashlib.sha256(inputs.encode()).hexdigest(),
         current=True,

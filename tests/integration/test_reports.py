@@ -331,13 +331,13 @@ def test_admin_page_tables_charts_and_labels(app, world):
     assert (earlier.total.current.poor, earlier.total.current.review) == (5, 0)
 
 
-def test_xlsx_has_the_three_sheets_with_the_figures(app, world):
+def test_xlsx_has_the_four_sheets_with_the_figures(app, world):
     reply = world["admin"].get("/bao-cao.xlsx?year=2026")
     assert reply.status_code == 200
     assert reply.mimetype.endswith("spreadsheetml.sheet")
     assert "bao-cao-2026.xlsx" in reply.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(reply.data), read_only=True)
-    assert book.sheetnames == ["Tổng hợp", "Thiếu hụt", "Diễn biến"]
+    assert book.sheetnames == ["Tổng hợp", "Thiếu hụt", "Diễn biến", "Phương pháp"]
 
     def rows(name):
         return [list(r) for r in book[name].iter_rows(values_only=True)]
@@ -365,6 +365,11 @@ def test_xlsx_has_the_three_sheets_with_the_figures(app, world):
     x2 = next(r for r in transitions if r and r[0] == "X2")
     assert dict(zip(header, x2, strict=True))["Từ cận nghèo thành nghèo 2026"] == 1
     assert dict(zip(header, x2, strict=True))["Thoát nghèo 2026"] == 1
+    # Every X1 result of a registry household is decided by the demo B1 table (no measured
+    # income): nine households (0106 has none; the household outside the registry is left out).
+    methods = rows("Phương pháp")
+    assert next(r for r in methods if r and r[0] == "X1")[:7] == ["X1", "Xã Một", 9, 9, 0, 0, 0]
+    assert next(r for r in methods if r and r[0] == "X2")[:7] == ["X2", "Xã Hai", 0, 0, 0, 0, 0]
     officer = world["officer"].get("/bao-cao.xlsx?year=2026")
     book = load_workbook(io.BytesIO(officer.data), read_only=True)
     codes = {r[0] for r in book["Tổng hợp"].iter_rows(values_only=True) if r and r[0]}
