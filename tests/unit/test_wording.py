@@ -4,6 +4,7 @@ itself when it has none."""
 
 from __future__ import annotations
 
+from server.scoring.b1 import table_from_dict
 from server.scoring.engine import score_household
 from server.scoring.mapping import mappings
 from server.scoring.rules import Outcome
@@ -73,3 +74,26 @@ def test_reasons_in_words_or_naming_the_fact_beside_the_code():
     assert score_household(household(), S2027, words=words).category == (
         score_household(household(), S2027).category
     )
+
+
+def test_b1_answers_missing_or_not_in_the_table_are_named_by_the_tables_words():
+    points = table_from_dict(
+        {
+            "code": "t",
+            "version": "1",
+            "standard": "2022_2025",
+            "region": "*",
+            "area_type": "rural",
+            "status": "demo",
+            "source": "test",
+            "label_vi": "bảng thử",
+            "items": {
+                "b1_pension": {"kind": "choice", "vi": "Lương hưu", "options": {"khong": 0}},
+                "electricity": {"kind": "choice", "vi": "Lượng điện", "options": {"a": 1}},
+            },
+        },
+        "test",
+    )
+    result = score_household(household(b1={"electricity": "z"}), S2022, points)
+    assert "Thiếu câu trả lời B1: Lương hưu." in result.explanation_vi
+    assert "Câu trả lời B1 không có trong bảng điểm: Lượng điện." in result.explanation_vi
