@@ -70,6 +70,7 @@ ACTION_LABELS = {
     "decision.sign": _l("Ghi quyết định công nhận"),
     "refusal.answer": _l("Trả lời bằng văn bản"),
     "export.request": _l("Yêu cầu xuất tệp"),
+    "export.download": _l("Tải tệp đã xuất"),
     "province.approval_rule": _l("Đổi quy trình phê duyệt của tỉnh"),
     "consultation.request": _l("Xã xin ý kiến tỉnh"),
     "consultation.answer": _l("Tỉnh cho ý kiến"),

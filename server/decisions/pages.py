@@ -1,5 +1,7 @@
 """Staff pages: the decision (with what still blocks it), its PDF (Mẫu số 02), the household
-certificates (Mẫu số 03) and, in the monthly review, refusals in writing."""
+certificates (Mẫu số 03) and, in the monthly review, refusals in writing.  The decision's PDF
+and all the certificates are background exports (:mod:`server.exports.documents`); their old
+addresses offer them; one certificate and a refusal letter are made in the request."""
 
 from __future__ import annotations
 
@@ -14,6 +16,12 @@ from server.accounts.models import Role
 from server.accounts.web import staff_page
 from server.approvals.labels import STATE_LABELS as CONSULTATION_STATES
 from server.approvals.services import consultation_of, needs_province_opinion
+from server.decisions.documents import (
+    certificates_document,
+    certificates_of,
+    refusal_document,
+    signed_decision,
+)
 from server.decisions.models import Refusal
 from server.decisions.services import (
     days_left,
@@ -23,31 +31,18 @@ from server.decisions.services import (
     refuse,
     sign_decision,
 )
-from server.documents.pdf import html_to_pdf
+from server.documents.pdf import PDF_MIMETYPE
 from server.errors import AppError
 from server.extensions import db
-from server.meetings.exports import STATUS_VI
 from server.meetings.methods import DISAGREE_LABEL, METHOD_LABELS, methods_of
 from server.meetings.models import HouseholdCase
 from server.meetings.services import round_for
 from server.publication.services import case_of
-from server.scoring.engine import CATEGORY_VI, Category
 from server.scoring.labels import CATEGORY_LABELS
-from server.scoring.models import HouseholdScore
-from server.scoring.services import words_of_score
-from server.scoring.wording import member_words
 from server.web_forms import form_date, run_and_flash
 
 bp = Blueprint("decisions", __name__, url_prefix="/xa/ra-soat")
 STAFF = (Role.OFFICER, Role.ADMIN)
-CATEGORY_TEXT = {c.value: CATEGORY_VI[c] for c in Category}
-# Lists of the decision (Mẫu số 02), from the final category and the previous status.
-DECISION_LISTS = (
-    ("ngheo", "Danh sách hộ nghèo"),
-    ("can_ngheo", "Danh sách hộ cận nghèo"),
-    ("thoat_ngheo", "Danh sách hộ thoát nghèo"),
-    ("thoat_can_ngheo", "Danh sách hộ thoát cận nghèo"),
-)
 
 
 def _round(round_id: int):
@@ -115,82 +110,51 @@ def _signed_date(raw: str | None) -> date:
     return found
 
 
-def _decided_lists(review) -> dict[str, list[HouseholdCase]]:
-    cases = db.session.scalars(
-        select(HouseholdCase)
-        .where(HouseholdCase.round_id == review.id, HouseholdCase.stage == "decided")
-        .order_by(HouseholdCase.village_id, HouseholdCase.household_code)
-    ).all()
-    lists: dict[str, list[HouseholdCase]] = {key: [] for key, _title in DECISION_LISTS}
-    for case in cases:
-        if case.final_category in ("ngheo", "can_ngheo"):
-            lists[case.final_category].append(case)
-        elif case.previous_status == "ngheo":
-            lists["thoat_ngheo"].append(case)
-        elif case.previous_status == "can_ngheo":
-            lists["thoat_can_ngheo"].append(case)
-    return lists
-
-
-def _pdf(html: str, filename: str) -> Response:
-    response = Response(html_to_pdf(html), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+def _pdf(document) -> Response:
+    response = Response(document.pdf(), mimetype=PDF_MIMETYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'
     return response
+
+
+def _found(find):
+    try:
+        return find()
+    except AppError:
+        abort(404)
+
+
+def _offer(review, kind: str, label: str) -> str:
+    """The address of a PDF now made in the background (a bookmark, an old link): the page
+    that asks for it, after the same checks as before."""
+    return render_template(
+        "exports/offer.html",
+        kind=kind,
+        params={"round_id": review.id},
+        label=label,
+        back=url_for(".index", round_id=review.id),
+        back_label=_("Quyết định công nhận"),
+    )
 
 
 @bp.get("/<int:round_id>/quyet-dinh.pdf")
 @staff_page(*STAFF)
 def decision_pdf(round_id: int):
     review = _round(round_id)
-    decision = decision_of(review)
-    if decision is None:
-        abort(404)
-    return _pdf(
-        render_template(
-            "decisions/decision_print.html",
-            review=review,
-            decision=decision,
-            lists=_decided_lists(review),
-            titles=DECISION_LISTS,
-        ),
-        f"quyet-dinh-{review.year}.pdf",
-    )
-
-
-def _members(case: HouseholdCase) -> list[dict]:
-    """The members as scored, each with its coded facts (ethnicity, relationship …) in the
-    words of the questionnaire that recorded them (``words``)."""
-    score = db.session.get(HouseholdScore, case.score_id)
-    words = words_of_score(score)
-    members = (score.result.get("inputs") or {}).get("members") or []
-    return [{**m, "words": member_words(m, words)} for m in members]
+    _found(lambda: signed_decision(review))
+    return _offer(review, "decision_pdf", _("Quyết định công nhận kèm danh sách (PDF)"))
 
 
 @bp.get("/<int:round_id>/giay-chung-nhan.pdf")
 @bp.get("/<int:round_id>/giay-chung-nhan/<int:certificate_id>.pdf")
 @staff_page(*STAFF)
 def certificates_pdf(round_id: int, certificate_id: int | None = None):
+    """One certificate, a page, is made in the request (well under a second); all of them are
+    a background export, which the old address offers."""
     review = _round(round_id)
-    decision = decision_of(review)
-    if decision is None:
-        abort(404)
-    certificates = [
-        c for c in decision.certificates if certificate_id is None or c.id == certificate_id
-    ]
-    if not certificates:
-        abort(404)
-    return _pdf(
-        render_template(
-            "decisions/certificates_print.html",
-            review=review,
-            decision=decision,
-            certificates=[(c, _members(c.case)) for c in certificates],
-            categories=CATEGORY_TEXT,
-        ),
-        f"giay-chung-nhan-{review.year}"
-        + (f"-{certificates[0].sequence}" if certificate_id else "")
-        + ".pdf",
-    )
+    if certificate_id is not None:
+        return _pdf(_found(lambda: certificates_document(review, certificate_id)))
+    _found(lambda: certificates_of(review))
+    return _offer(review, "certificates_pdf", _("Tất cả giấy chứng nhận (PDF)"))
 
 
 @bp.post("/<int:round_id>/tu-choi")
@@ -225,13 +189,4 @@ def refusal_pdf(round_id: int, refusal_id: int):
         refusal = refusal_of(review, refusal_id)
     except AppError:
         abort(404)
-    return _pdf(
-        render_template(
-            "decisions/refusal_print.html",
-            review=review,
-            refusal=refusal,
-            categories=CATEGORY_TEXT,
-            statuses=STATUS_VI,
-        ),
-        f"tra-loi-{refusal.id}.pdf",
-    )
+    return _pdf(refusal_document(review, refusal))

@@ -57,7 +57,8 @@ class ExportJob(Base):
             return 100
         if self.progress_total <= 0:
             return 0
-        return min(100, self.progress_done * 100 // self.progress_total)
+        # 100 % only once the file is there (the last step, writing it, comes after the count).
+        return min(99, self.progress_done * 100 // self.progress_total)
 
     @property
     def active(self) -> bool:

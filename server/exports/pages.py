@@ -1,7 +1,8 @@
-"""Staff pages of the exports (``/xuat``): request one (POST, from a round's page), watch it
-(the page refreshes itself every 2 s while the file is being made: no JavaScript, for weak
-laptops) and download it.  A job is visible to the staff whose scope includes its commune;
-anyone else gets 404."""
+"""Staff pages of the exports (``/xuat``): request one (POST, from the page the file belongs
+to: a round's, the decision's, the posting's), watch it (the page refreshes itself every 2 s
+while the file is being made: no JavaScript, for weak laptops) and download it (recorded in the
+audit log, as the request is).  A job is visible to the staff whose scope includes its commune
+and who may have its file; anyone else gets 404."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from server.exports.models import DONE, FAILED, QUEUED, RUNNING, ExportJob
 from server.extensions import db
 from server.filetypes import inert
 from server.geography.models import Commune
-from server.meetings.services import round_for
 from server.submissions.scope import commune_scope
 
 bp = Blueprint("exports", __name__, url_prefix="/xuat")
@@ -36,6 +36,9 @@ STATE_LABELS = {
 
 
 def _job_or_404(job_id: int) -> ExportJob:
+    """The job if its commune is within the user's scope and the user may have its file (the
+    check of the page that offers it, run again: a village head of the commune, say, or a file
+    whose document is gone); 404 otherwise."""
     job = db.session.scalar(
         select(ExportJob)
         .join(Commune, Commune.id == ExportJob.commune_id)
@@ -43,25 +46,33 @@ def _job_or_404(job_id: int) -> ExportJob:
     )
     if job is None:
         abort(404)
+    try:
+        runner.authorize(current_user, job.kind, job.params)
+    except AppError:
+        abort(404)
     return job
+
+
+def _params(kind: runner.ExportKind) -> dict[str, int]:
+    try:
+        return {name: int(request.form.get(name, "")) for name in kind.fields}
+    except ValueError:
+        abort(404)
 
 
 @bp.post("")
 @staff_page(*STAFF)
 def create():
-    """Queue the commune-wide lists of a round (``round_id``, ``format`` pdf/xlsx) and go to
-    the job's page."""
-    try:
-        round_id = int(request.form.get("round_id", ""))
-    except ValueError:
+    """Queue a file (``kind``, or for the commune-wide lists ``format`` pdf/xlsx, with the
+    kind's fields: ``round_id`` …) and go to the job's page."""
+    name = request.form.get("kind") or f"commune_lists_{request.form.get('format', '')}"
+    kind = runner.KINDS.get(name)
+    if kind is None:  # no such file to make
         abort(404)
-    fmt = request.form.get("format", "")
-    if f"commune_lists_{fmt}" not in runner.KINDS:
-        abort(400)
+    params = _params(kind)
     try:
         with write_transaction(db.session):
-            review = round_for(current_user, round_id)
-            job = runner.request_commune_lists(current_user, review, fmt)
+            job = runner.request_export(current_user, name, params)
             job_id, fresh = job.id, job.state == QUEUED and job.attempts == 0
     except AppError as error:
         abort(error.status)
@@ -78,14 +89,16 @@ def job_page(job_id: int):
         runner.recover_stale()  # its thread died: run it (and any other lost one) again
         db.session.rollback()  # a fresh read (SQLite keeps the transaction's snapshot)
         job = _job_or_404(job_id)
-    review_id = job.params.get("round_id")
+    kind = runner.KINDS[job.kind]
+    round_id = job.params.get("round_id")
     response = render_template(
         "exports/job.html",
         job=job,
-        label=runner.KINDS[job.kind].label if job.kind in runner.KINDS else job.kind,
+        kind=kind,
+        label=kind.label,
         states=STATE_LABELS,
         refresh=REFRESH_SECONDS if job.active else None,
-        review_id=review_id if isinstance(review_id, int) else None,
+        back=url_for(kind.back, round_id=round_id) if isinstance(round_id, int) else None,
     )
     headers = {"Cache-Control": "no-store"}
     if job.active:
@@ -102,6 +115,8 @@ def download(job_id: int):
     path = blob_store().path_for(job.blob_sha256)
     if not path.is_file():
         abort(404)
+    with write_transaction(db.session):
+        runner.record_download(current_user, job)
     # Generated here (XLSX, PDF), yet a stored file all the same: a download, never run.
     return inert(
         send_file(

@@ -41,15 +41,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from server.accounts.models import User
+from server.accounts.models import Role, User
 from server.audit.services import record
 from server.blobs import blob_store
 from server.db import utcnow, write_transaction
 from server.errors import AppError
-from server.exports import commune_lists
+from server.exports import commune_lists, documents
 from server.exports.models import DONE, FAILED, QUEUED, RUNNING, ExportJob
 from server.extensions import db
 from server.meetings.models import ReviewRound
+from server.meetings.services import round_for
 
 log = logging.getLogger("rasoat.exports")
 
@@ -57,18 +58,71 @@ DEFAULT_STALE_SECONDS = 120
 DEFAULT_MAX_ATTEMPTS = 3
 PROGRESS_STEP = 0.02  # commit progress every 2 % …
 PROGRESS_SECONDS = 5.0  # … or every 5 s, whichever comes first (the heartbeat)
+STAFF = (Role.OFFICER, Role.ADMIN)
+
+
+def _commune_lists_authorize(actor: User, params: dict) -> int:
+    return round_for(actor, int(params["round_id"])).commune_id
 
 
 @dataclass(frozen=True)
 class ExportKind:
+    """A kind of file made in the background.  ``authorize(actor, params)`` is the check of the
+    page that offers it (the service the page calls, AppError 404 when out of scope or missing)
+    and gives the commune; it runs when the job is requested and again whenever its page or
+    file is opened.  ``fields``: the request form's integer fields that make the params."""
+
     label: str
     produce: Callable  # (job, directory, progress) -> commune_lists.Artefact
+    authorize: Callable[[User, dict], int]
+    fields: tuple[str, ...] = ("round_id",)
+    unit: str = _l("hộ")  # what progress counts
+    estimated: bool = False  # the total is an estimate (pages before the layout is done)
+    back: str = "meetings.round_page"  # the page the file belongs to (takes round_id)
+    back_label: str = _l("Đợt rà soát")
+
+
+def _document(label, build, check, back, back_label, fields=("round_id",)) -> ExportKind:
+    return ExportKind(
+        label,
+        documents.producer(build),
+        documents.authorizer(check),
+        fields=fields,
+        unit=_l("trang"),
+        estimated=True,
+        back=back,
+        back_label=back_label,
+    )
 
 
 KINDS = {
-    "commune_lists_pdf": ExportKind(_l("Danh sách họp dân toàn xã (PDF)"), commune_lists.write_pdf),
+    "commune_lists_pdf": ExportKind(
+        _l("Danh sách họp dân toàn xã (PDF)"), commune_lists.write_pdf, _commune_lists_authorize
+    ),
     "commune_lists_xlsx": ExportKind(
-        _l("Danh sách họp dân toàn xã (XLSX)"), commune_lists.write_xlsx
+        _l("Danh sách họp dân toàn xã (XLSX)"), commune_lists.write_xlsx, _commune_lists_authorize
+    ),
+    "decision_pdf": _document(
+        _l("Quyết định công nhận kèm danh sách (PDF)"),
+        documents.decision,
+        documents.has_decision,
+        "decisions.index",
+        _l("Quyết định công nhận"),
+    ),
+    "certificates_pdf": _document(
+        _l("Tất cả giấy chứng nhận (PDF)"),
+        documents.certificates,
+        documents.has_certificates,
+        "decisions.index",
+        _l("Quyết định công nhận"),
+    ),
+    "posting_pdf": _document(
+        _l("Thông báo niêm yết (PDF)"),
+        documents.posting,
+        documents.has_posting,
+        "publication.index",
+        _l("Niêm yết và khiếu nại"),
+        fields=("round_id", "number"),
     ),
 }
 
@@ -88,25 +142,39 @@ def stale_seconds() -> int:
 # --- requesting ------------------------------------------------------------------------------
 
 
-def request_commune_lists(actor: User, review: ReviewRound, fmt: str) -> ExportJob:
-    """Queue the commune-wide lists of ``review`` (``fmt``: pdf or xlsx); flushes.  The same
-    export already queued or running for this round is returned instead of a second one."""
-    kind = f"commune_lists_{fmt}"
-    if kind not in KINDS:
-        raise AppError("export.kind", 400, "Định dạng không hợp lệ.", "Invalid format.")
+def kind_of(name: str) -> ExportKind:
+    kind = KINDS.get(name)
+    if kind is None:
+        raise AppError("export.kind", 400, "Loại tệp không hợp lệ.", "Invalid kind of file.")
+    return kind
+
+
+def authorize(actor: User, name: str, params: dict) -> int:
+    """The commune of the file ``name`` with ``params`` if ``actor`` may have it (the page's own
+    check: AppError 404 otherwise, 403 for a role that has no such page)."""
+    kind = kind_of(name)
+    if actor.role not in STAFF:
+        raise AppError("export.forbidden", 403, "Không có quyền.", "Forbidden.")
+    return kind.authorize(actor, params)
+
+
+def request_export(actor: User, name: str, params: dict) -> ExportJob:
+    """Queue the file ``name`` with ``params`` (checked as its page checks them); flushes.  The
+    same file already queued or running is returned instead of a second job."""
+    commune_id = authorize(actor, name, params)
     for job in db.session.scalars(
         select(ExportJob).where(
-            ExportJob.commune_id == review.commune_id,
-            ExportJob.kind == kind,
+            ExportJob.commune_id == commune_id,
+            ExportJob.kind == name,
             ExportJob.state.in_([QUEUED, RUNNING]),
         )
     ):
-        if job.params.get("round_id") == review.id and not is_stale(job):
+        if job.params == params and not is_stale(job):
             return job
     job = ExportJob(
-        kind=kind,
-        params={"round_id": review.id},
-        commune_id=review.commune_id,
+        kind=name,
+        params=params,
+        commune_id=commune_id,
         requested_by_id=actor.id,
         state=QUEUED,
         progress_done=0,
@@ -119,11 +187,28 @@ def request_commune_lists(actor: User, review: ReviewRound, fmt: str) -> ExportJ
         "export.request",
         "export_job",
         job.id,
-        commune_id=review.commune_id,
-        after={"kind": kind, "round_id": review.id},
+        commune_id=commune_id,
+        after={"kind": name, **params},
         actor_id=actor.id,
     )
     return job
+
+
+def request_commune_lists(actor: User, review: ReviewRound, fmt: str) -> ExportJob:
+    """Queue the commune-wide lists of ``review`` (``fmt``: pdf or xlsx)."""
+    return request_export(actor, f"commune_lists_{fmt}", {"round_id": review.id})
+
+
+def record_download(actor: User, job: ExportJob) -> None:
+    """A finished file was handed to ``actor`` (its audit entry; flushes)."""
+    record(
+        "export.download",
+        "export_job",
+        job.id,
+        commune_id=job.commune_id,
+        after={"kind": job.kind, **job.params, "filename": job.filename},
+        actor_id=actor.id,
+    )
 
 
 def is_stale(job: ExportJob) -> bool:
@@ -299,6 +384,21 @@ class Progress:
         if time.monotonic() - self.committed_at >= PROGRESS_SECONDS:
             self._commit(progress_done=self.done)
 
+    def reach(self, done: int) -> None:
+        """``done`` units are finished (pages laid out); the total, an estimate, grows to it
+        when the layout goes past it."""
+        if done > self.total:
+            self.total = self.done = done
+            self._commit(progress_total=self.total, progress_done=self.done)
+            return
+        self.done = done
+        self.advance(0)
+
+    def finish(self, total: int) -> None:
+        """The work turned out to be ``total`` units (the pages the document really has)."""
+        self.total = self.done = total
+        self._commit(progress_total=total, progress_done=total)
+
     def advance(self, n: int = 1) -> None:
         self.done = min(self.total, self.done + n) if self.total else self.done + n
         step = max(1, int(self.total * PROGRESS_STEP))
@@ -363,7 +463,10 @@ def run_job(job_id: int) -> bool:
         if isinstance(error, AppError):
             message = f"{error.message_vi} ({error.message_en})"
         else:
-            message = f"{type(error).__name__}: {error}"
+            message = (
+                "Có lỗi khi tạo tệp; hãy bấm “Thử lại”, nếu vẫn lỗi xin báo quản trị hệ thống. "
+                f"(An error occurred: {type(error).__name__}: {error})"
+            )
         _write(
             update(ExportJob)
             .where(ExportJob.id == job_id, ExportJob.run_token == token)

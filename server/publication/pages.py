@@ -1,21 +1,23 @@
-"""Staff pages: posting the results (with a printable notice) and complaints with re-checks."""
+"""Staff pages: posting the results (with a printable notice, made by a background export:
+:mod:`server.exports.documents`) and complaints with re-checks."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from server.accounts.models import Role
 from server.accounts.web import staff_page
-from server.documents.pdf import html_to_pdf
 from server.errors import AppError
 from server.extensions import db
 from server.meetings.methods import DISAGREE_LABEL, METHOD_LABELS, methods_of
 from server.meetings.models import HouseholdCase
 from server.meetings.services import round_for
+from server.publication.documents import posting_of
 from server.publication.services import (
     CATEGORIES,
     case_of,
@@ -26,7 +28,6 @@ from server.publication.services import (
     postings_of,
     record_recheck,
 )
-from server.scoring.engine import CATEGORY_VI, Category
 from server.scoring.labels import CATEGORY_LABELS
 from server.web_forms import form_date, run_and_flash
 
@@ -90,21 +91,21 @@ def create_posting(round_id: int):
 @bp.get("/<int:round_id>/niem-yet/<int:number>.pdf")
 @staff_page(*STAFF)
 def posting_pdf(round_id: int, number: int):
+    """The notice is a background export (its list grows with the commune); this old address
+    offers it, after the same checks as before."""
     review = _round(round_id)
-    posting = next((p for p in postings_of(review) if p.number == number), None)
-    if posting is None:
+    try:
+        posting_of(review, number)
+    except AppError:
         abort(404)
-    html = render_template(
-        "publication/notice_print.html",
-        review=review,
-        posting=posting,
-        categories={c.value: CATEGORY_VI[c] for c in Category},
+    return render_template(
+        "exports/offer.html",
+        kind="posting_pdf",
+        params={"round_id": review.id, "number": number},
+        label=_("Thông báo niêm yết (PDF)"),
+        back=url_for(".index", round_id=review.id),
+        back_label=_("Niêm yết và khiếu nại"),
     )
-    response = Response(html_to_pdf(html), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="niem-yet-{review.year}-lan-{number}.pdf"'
-    )
-    return response
 
 
 @bp.post("/<int:round_id>/khieu-nai")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from server.accounts.models import Role
 from server.accounts.services import create_user
 from server.db import write_transaction
+from server.exports import runner as export_runner
 from server.extensions import db
 from server.geography.models import AreaType, Commune, Province, Village
 from server.households.models import HouseholdStatus
@@ -125,6 +126,24 @@ def post_form(browser, url, data):
     return browser.post(url, data={**data, "csrf_token": token})
 
 
+def exported_pdf(browser, kind: str, **params) -> bytes:
+    """A PDF made in the background, asked for as the page's button does (``POST /xuat`` with
+    the kind and its fields): the job is waited for (whatever ``EXPORTS_RUNNER`` runs it) and
+    its file downloaded from the job's page."""
+    reply = post_form(browser, "/xuat", {"kind": kind} | {k: str(v) for k, v in params.items()})
+    assert reply.status_code == 302, reply.status_code
+    job = reply.headers["Location"]
+    assert re.fullmatch(r".*/xuat/\d+", job), job
+    assert export_runner.join_threads(120)
+    page = browser.get(job).get_data(as_text=True)
+    assert "Đã xong" in page, page
+    download = browser.get(f"{job}/tep")
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    data = download.data
+    download.close()
+    return data
+
+
 def as_household(instance, code: str) -> tuple[bytes, dict]:
     """The filled instance, for another household of the registry, as a new submission."""
     original = re.search(rb"<hh_code>([^<]*)</hh_code>", instance.xml).group(1)
@@ -166,3 +185,21 @@ def meeting_form(attendees: int, agree: dict[str, int], app, front="yes", **extr
     for code, n in agree.items():
         data[f"agree_{cases[code].id}"] = str(n)
     return data
+
+
+def decide(app, village) -> None:
+    """The ``village`` fixture's round carried to the chair's decision through the pages: the
+    meeting (everyone agrees), the posting (24–27/11/2026), the decision of 02/12/2026."""
+    officer, base = village["officer"], f"/xa/ra-soat/{village['round']}"
+    voted = [c for c, case in case_rows(app).items() if case.list_type != "khong_thuoc_dien"]
+    reply = post_form(
+        officer, f"{village['url']}/hop-dan", meeting_form(30, dict.fromkeys(voted, 30), app)
+    )
+    assert reply.status_code == 302
+    post_form(officer, f"{base}/niem-yet", {"places": "Trụ sở UBND xã", "starts_on": "2026-11-24"})
+    post_form(
+        officer,
+        f"{base}/quyet-dinh",
+        {"number": "125/QĐ-UBND", "signed_on": "2026-12-02", "signer_name": "Hồ Văn Nam"},
+    )
+    assert {c.stage for c in case_rows(app, village["round"]).values()} == {"decided"}

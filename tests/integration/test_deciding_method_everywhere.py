@@ -43,7 +43,14 @@ from tests.engines import webforms
 from tests.forms import test_income_and_characteristics as income_forms
 from tests.forms import test_phieu_b as phieu_b
 from tests.instances import jpeg_bytes
-from tests.integration.procedure import case_rows, login, meeting_form, post_form, send
+from tests.integration.procedure import (
+    case_rows,
+    exported_pdf,
+    login,
+    meeting_form,
+    post_form,
+    send,
+)
 
 FLAG = "B1 và thu nhập không thống nhất — cần xem xét"
 WORDS = {"b1": "Điểm B1", "income": "Thu nhập đo được", None: "—"}
@@ -302,7 +309,8 @@ def test_minutes_posting_and_decision_pages_show_the_method_not_the_public_notic
 
     # Posted: the public notice names village, code, head and result — nothing else.
     post_form(officer, f"{base}/niem-yet", {"places": "Trụ sở UBND xã", "starts_on": "2026-11-24"})
-    notice = _squash(_pdf_text(officer.get(f"{base}/niem-yet/1.pdf").data))
+    notice = _pdf_text(exported_pdf(officer, "posting_pdf", round_id=world["round"], number=1))
+    notice = _squash(notice)
     assert "X1-T01-0102" in notice and "X1-T02-0201" in notice
     for hidden in ("Phươngpháp", "ĐiểmB1", "Thunhậpđođược", _squash(FLAG)):
         assert hidden not in notice

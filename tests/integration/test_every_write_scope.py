@@ -6,7 +6,8 @@ versions, drafts, assignments, B1 tables, commune tables, submissions, files, au
 Every write route of the API and of the administrators' pages must appear in ``CASES`` (or in
 ``COVERED_ELSEWHERE`` with the test that covers it): a write route added later fails this file
 until someone says who may use it.  The commune pages' writes are walked by
-``test_every_route_scope.py``."""
+``test_every_route_scope.py``; the commune's documents made in the background (``POST /xuat``)
+are asked for here by every role of both provinces."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from server.accounts.services import create_user
 from server.audit.models import AuditEvent
 from server.blobs import blob_store
 from server.db import write_transaction
+from server.exports.models import ExportJob
 from server.extensions import db
 from server.geography.models import Commune, Village
 from server.questionnaires.models import Form, FormAssignment, FormVersion, VersionState
@@ -33,7 +35,7 @@ from server.scoring.tables import TABLES_DIR
 from server.submissions.models import Submission, SubmissionAttachment, SubmissionVersion
 from tests.collect_client import CollectClient, FlaskTransport
 from tests.instances import demo_instance, jpeg_bytes, new_instance_id
-from tests.integration.procedure import add_national_admin, add_other_province, csrf
+from tests.integration.procedure import add_national_admin, add_other_province, csrf, decide
 
 HTTPS = "https://rasoat.test"
 PASSWORD = "matkhau-123"
@@ -673,3 +675,83 @@ def test_a_national_administrator_lands_on_the_forms_and_sees_every_province(app
     assert browser.get("/admin/nguoi-dung").status_code == 403  # accounts: provinces' own
     detail = browser.get("/admin/forms/p1_form").get_data(as_text=True)
     assert "Biểu mẫu của Tỉnh Thử." in detail and 'name="state"' not in detail
+
+
+# --- a commune's documents made in the background (issue 13) ----------------------------------
+
+# Who may have X1's decision, certificates and posting notice: its officer and its province's
+# administrator (the decision and posting pages' own rule: staff of the commune's scope).
+MAY_EXPORT_X1 = {"canbo1", "admin1"}
+DOCUMENT_KINDS = {
+    "certificates_pdf": {},
+    "decision_pdf": {},
+    "posting_pdf": {"number": "1"},
+}
+
+
+@pytest.fixture
+def decided_world(app, world, village, tmp_path):
+    """The test world, with X1's round (the ``village`` fixture) carried to its decision."""
+    app.config["EXPORTS_RUNNER"] = "inline"
+    app.config["EXPORTS_TMP_DIR"] = str(tmp_path / "export-tmp")
+    decide(app, village)
+    return village
+
+
+def _web_client(app, username: str):
+    """A browser logged in as ``username`` with a CSRF token of its session (from the page
+    the login leads to); a reviewer, who has no web pages, stays logged out."""
+    client = app.test_client()
+    token = csrf(client.get("/login").get_data(as_text=True))
+    reply = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORDS.get(username, PASSWORD)}
+        | {"csrf_token": token},
+    )
+    if reply.status_code == 302:
+        page = client.get(reply.headers["Location"]).get_data(as_text=True)
+        token = csrf(page)
+    return client, token
+
+
+def _exports(app) -> tuple:
+    with app.app_context():
+        return (
+            tuple(db.session.scalars(select(ExportJob.id).order_by(ExportJob.id))),
+            db.session.scalar(select(func.count()).select_from(AuditEvent)),
+        )
+
+
+@pytest.mark.parametrize("kind", list(DOCUMENT_KINDS))
+def test_only_the_communes_staff_ask_for_its_documents(app, decided_world, kind):
+    """Every role of both provinces (and the nation) asks for X1's document: only X1's officer
+    and P1's administrator get a job; the others get 403/404 and nothing is written, nor can
+    they open the job made for X1 or its file."""
+    fields = {"kind": kind, "round_id": str(decided_world["round"])} | DOCUMENT_KINDS[kind]
+    before = _exports(app)
+    for username in ACTORS:
+        if username in MAY_EXPORT_X1:
+            continue
+        client, token = _web_client(app, username)
+        reply = client.post("/xuat", data=fields | {"csrf_token": token})
+        assert reply.status_code in (302, 403, 404), (username, reply.status_code)
+        if reply.status_code == 302:  # a reviewer: sent to the login page
+            assert "/login" in reply.headers["Location"], username
+        assert _exports(app) == before, f"{username} made a job for X1's {kind}"
+    made = []
+    for username in sorted(MAY_EXPORT_X1):
+        client, token = _web_client(app, username)
+        reply = client.post("/xuat", data=fields | {"csrf_token": token})
+        assert reply.status_code == 302, (username, reply.status_code)
+        job = reply.headers["Location"]
+        assert client.get(f"{job}/tep").status_code == 200, username
+        made.append(job)
+    assert _exports(app)[0] != before[0]
+    for username in ACTORS:
+        if username in MAY_EXPORT_X1:
+            continue
+        client, _token = _web_client(app, username)
+        for job in made:
+            for url in (job, f"{job}/tep"):
+                status = client.get(url).status_code
+                assert status in (302, 403, 404), (username, url, status)

@@ -289,7 +289,7 @@ def test_a_failure_is_recorded_and_leaves_no_file(exports_app, village, monkeypa
     reply = officer.get(f"/xuat/{job_id}")
     page = reply.get_data(as_text=True)
     assert "Không tạo được tệp" in page and "disk full" in page and "Refresh" not in reply.headers
-    assert 'name="format" value="pdf"' in page  # try again
+    assert 'name="kind" value="commune_lists_pdf"' in page  # try again
     assert officer.get(f"/xuat/{job_id}/tep").status_code == 404
     # Trying again makes a new job, which works.
     monkeypatch.setattr(commune_lists, "html_to_pdf", real)

@@ -27,7 +27,7 @@ from server.meetings.services import VOTED_LISTS
 from server.questionnaires.labels import form_labels
 from server.scoring.models import HouseholdScore
 from server.submissions.models import Submission
-from tests.integration.procedure import login, post_form
+from tests.integration.procedure import exported_pdf, login, post_form
 from tests.integration.test_demo_seed import _publish
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"
@@ -201,7 +201,8 @@ def test_no_raw_code_on_pages_certificates_decision_or_minutes(app, reviewed_dem
             found[f"/xa/phieu/{submission_id}"] = wrong
 
     # The certificates: one page each, the members' ethnicity and relationship in words.
-    certificates = pdf_text(officer.get(f"{base}/giay-chung-nhan.pdf").data)
+    round_id = reviewed_demo["round"]
+    certificates = pdf_text(exported_pdf(officer, "certificates_pdf", round_id=round_id))
     assert len(certificates) >= 60  # the demo's poor and near-poor households
     for number, text in enumerate(certificates, start=1):
         assert "GIẤY CHỨNG NHẬN" in text
@@ -209,7 +210,7 @@ def test_no_raw_code_on_pages_certificates_decision_or_minutes(app, reviewed_dem
             found[f"giấy chứng nhận {number}"] = wrong
 
     # The decision and each village meeting's minutes list households.
-    decision = "\n".join(pdf_text(officer.get(f"{base}/quyet-dinh.pdf").data))
+    decision = "\n".join(pdf_text(exported_pdf(officer, "decision_pdf", round_id=round_id)))
     assert "DANH SÁCH HỘ NGHÈO" in decision
     if wrong := leaks(decision, codes):
         found["quyết định"] = wrong

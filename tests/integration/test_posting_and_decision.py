@@ -19,6 +19,7 @@ from server.publication.models import Complaint, Posting
 from tests.integration.procedure import (
     HOUSEHOLDS,
     case_rows,
+    exported_pdf,
     login,
     meeting_form,
     open_monthly_round,
@@ -69,7 +70,7 @@ def test_posting_complaint_recheck_decision_and_certificates(app, village):
         assert (posting.number, posting.ends_on) == (1, start + timedelta(days=3))
         assert len(posting.items) == len(voted)
     assert {c.stage for code, c in case_rows(app).items() if code in voted} == {"posted"}
-    notice = _text(officer.get(f"{base}/niem-yet/1.pdf").data)
+    notice = _text(exported_pdf(officer, "posting_pdf", round_id=village["round"], number=1))
     assert "THÔNGBÁONIÊMYẾTCÔNGKHAI" in notice and "NguyễnVănLâm" in notice
     assert "NhàvănhóathônMột" in notice
 
@@ -175,10 +176,10 @@ def test_posting_complaint_recheck_decision_and_certificates(app, village):
             assert statuses[code] == "thoat_ngheo"
     for action in ("posting.create", "complaint.file", "complaint.recheck", "decision.sign"):
         assert action in actions
-    decision_text = _text(officer.get(f"{base}/quyet-dinh.pdf").data)
+    decision_text = _text(exported_pdf(officer, "decision_pdf", round_id=village["round"]))
     assert "QUYẾTĐỊNH" in decision_text and "125/QĐ-UBND" in decision_text
     assert "DANHSÁCHHỘNGHÈO" in decision_text and "HồVănNam" in decision_text
-    certificates = officer.get(f"{base}/giay-chung-nhan.pdf").data
+    certificates = exported_pdf(officer, "certificates_pdf", round_id=village["round"])
     pages = PdfReader(io.BytesIO(certificates)).pages
     assert len(pages) == len(certified)
     first = re.sub(r"\s+", "", pages[0].extract_text())
