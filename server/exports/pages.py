@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from server.accounts.models import Role
+from server.accounts.models import VIEWER_ROLES
 from server.accounts.web import staff_page
 from server.blobs import blob_store
 from server.db import write_transaction
@@ -24,7 +24,8 @@ from server.geography.models import Commune
 from server.submissions.scope import commune_scope
 
 bp = Blueprint("exports", __name__, url_prefix="/xuat")
-STAFF = (Role.OFFICER, Role.ADMIN)
+# Village heads ask for their villages' lists and minutes (each kind says who may have it).
+VIEWERS = VIEWER_ROLES
 REFRESH_SECONDS = 2
 
 STATE_LABELS = {
@@ -53,15 +54,15 @@ def _job_or_404(job_id: int) -> ExportJob:
     return job
 
 
-def _params(kind: runner.ExportKind) -> dict[str, int]:
+def _params(kind: runner.ExportKind) -> dict:
     try:
-        return {name: int(request.form.get(name, "")) for name in kind.fields}
+        return {name: read(request.form.get(name, "")) for name, read in kind.fields.items()}
     except ValueError:
         abort(404)
 
 
 @bp.post("")
-@staff_page(*STAFF)
+@staff_page(*VIEWERS)
 def create():
     """Queue a file (``kind``, or for the commune-wide lists ``format`` pdf/xlsx, with the
     kind's fields: ``round_id`` …) and go to the job's page."""
@@ -82,7 +83,7 @@ def create():
 
 
 @bp.get("/<int:job_id>")
-@staff_page(*STAFF)
+@staff_page(*VIEWERS)
 def job_page(job_id: int):
     job = _job_or_404(job_id)
     if job.active and runner.is_stale(job):
@@ -90,7 +91,6 @@ def job_page(job_id: int):
         db.session.rollback()  # a fresh read (SQLite keeps the transaction's snapshot)
         job = _job_or_404(job_id)
     kind = runner.KINDS[job.kind]
-    round_id = job.params.get("round_id")
     response = render_template(
         "exports/job.html",
         job=job,
@@ -98,7 +98,7 @@ def job_page(job_id: int):
         label=kind.label,
         states=STATE_LABELS,
         refresh=REFRESH_SECONDS if job.active else None,
-        back=url_for(kind.back, round_id=round_id) if isinstance(round_id, int) else None,
+        back=kind.back(job.params),
     )
     headers = {"Cache-Control": "no-store"}
     if job.active:
@@ -107,7 +107,7 @@ def job_page(job_id: int):
 
 
 @bp.get("/<int:job_id>/tep")
-@staff_page(*STAFF)
+@staff_page(*VIEWERS)
 def download(job_id: int):
     job = _job_or_404(job_id)
     if job.state != DONE or not job.blob_sha256:

@@ -32,11 +32,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -65,33 +65,40 @@ def _commune_lists_authorize(actor: User, params: dict) -> int:
     return round_for(actor, int(params["round_id"])).commune_id
 
 
+def _round_page(params: dict) -> str:
+    return url_for("meetings.round_page", round_id=params["round_id"])
+
+
 @dataclass(frozen=True)
 class ExportKind:
     """A kind of file made in the background.  ``authorize(actor, params)`` is the check of the
     page that offers it (the service the page calls, AppError 404 when out of scope or missing)
     and gives the commune; it runs when the job is requested and again whenever its page or
-    file is opened.  ``fields``: the request form's integer fields that make the params."""
+    file is opened, after the role check (``roles``).  ``fields``: the request form's fields
+    that make the params, each with its converter (ValueError: malformed)."""
 
     label: str
     produce: Callable  # (job, directory, progress) -> commune_lists.Artefact
     authorize: Callable[[User, dict], int]
-    fields: tuple[str, ...] = ("round_id",)
+    fields: dict[str, Callable[[str], object]] = field(default_factory=lambda: {"round_id": int})
+    roles: tuple[Role, ...] = STAFF
     unit: str = _l("hộ")  # what progress counts
     estimated: bool = False  # the total is an estimate (pages before the layout is done)
-    back: str = "meetings.round_page"  # the page the file belongs to (takes round_id)
+    back: Callable[[dict], str] = _round_page  # the page the file belongs to
     back_label: str = _l("Đợt rà soát")
 
 
-def _document(label, build, check, back, back_label, fields=("round_id",)) -> ExportKind:
+def _document(document: documents.Document) -> ExportKind:
     return ExportKind(
-        label,
-        documents.producer(build),
-        documents.authorizer(check),
-        fields=fields,
+        document.label,
+        documents.producer(document),
+        documents.authorizer(document),
+        fields=document.fields,
+        roles=document.roles,
         unit=_l("trang"),
         estimated=True,
-        back=back,
-        back_label=back_label,
+        back=document.back,
+        back_label=document.back_label,
     )
 
 
@@ -102,28 +109,7 @@ KINDS = {
     "commune_lists_xlsx": ExportKind(
         _l("Danh sách họp dân toàn xã (XLSX)"), commune_lists.write_xlsx, _commune_lists_authorize
     ),
-    "decision_pdf": _document(
-        _l("Quyết định công nhận kèm danh sách (PDF)"),
-        documents.decision,
-        documents.has_decision,
-        "decisions.index",
-        _l("Quyết định công nhận"),
-    ),
-    "certificates_pdf": _document(
-        _l("Tất cả giấy chứng nhận (PDF)"),
-        documents.certificates,
-        documents.has_certificates,
-        "decisions.index",
-        _l("Quyết định công nhận"),
-    ),
-    "posting_pdf": _document(
-        _l("Thông báo niêm yết (PDF)"),
-        documents.posting,
-        documents.has_posting,
-        "publication.index",
-        _l("Niêm yết và khiếu nại"),
-        fields=("round_id", "number"),
-    ),
+    **{name: _document(document) for name, document in documents.DOCUMENTS.items()},
 }
 
 
@@ -153,7 +139,7 @@ def authorize(actor: User, name: str, params: dict) -> int:
     """The commune of the file ``name`` with ``params`` if ``actor`` may have it (the page's own
     check: AppError 404 otherwise, 403 for a role that has no such page)."""
     kind = kind_of(name)
-    if actor.role not in STAFF:
+    if actor.role not in kind.roles:
         raise AppError("export.forbidden", 403, "Không có quyền.", "Forbidden.")
     return kind.authorize(actor, params)
 

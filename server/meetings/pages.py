@@ -1,5 +1,6 @@
 """Staff pages for the review procedure (``/xa/ra-soat``): rounds, village lists (page, print,
-PDF, XLSX), the village meeting record with its votes, and the minutes (PDF, two copies)."""
+PDF, XLSX), the village meeting record with its votes, and the minutes (PDF, two copies).  The
+PDFs are background exports (:mod:`server.exports.documents`); their old addresses offer them."""
 
 from __future__ import annotations
 
@@ -14,22 +15,18 @@ from sqlalchemy import select
 from server.accounts.models import STAFF_ROLES, VIEWER_ROLES
 from server.accounts.web import staff_page
 from server.db import write_transaction
-from server.documents.pdf import html_to_pdf
 from server.errors import AppError
 from server.extensions import db
 from server.geography.models import Commune
 from server.i18n import current_language, localized
-from server.meetings.exports import LIST_TITLES_VI, STATUS_VI, list_rows, lists_xlsx
+from server.meetings.documents import village_rows
+from server.meetings.exports import lists_xlsx
 from server.meetings.methods import (
     DISAGREE_LABEL,
-    DISAGREE_VI,
     METHOD_LABELS,
-    method_vi,
-    methods_of,
 )
 from server.meetings.requests import requests_for
 from server.meetings.services import (
-    LIST_ORDER,
     MeetingInput,
     compile_lists,
     disagreement_counts,
@@ -40,11 +37,9 @@ from server.meetings.services import (
     round_for,
     rounds_for,
     stage_counts,
-    village_lists,
     village_of,
     villages_of,
 )
-from server.scoring.engine import CATEGORY_VI, Category
 from server.submissions.scope import commune_scope
 from server.web_forms import form_date
 
@@ -176,8 +171,7 @@ def _village_context(round_id: int, village_code: str):
         village = village_of(review, village_code, current_user)
     except AppError:
         abort(404)
-    lists = village_lists(review, village)
-    rows = {name: list_rows(lists.lists[name], lists.scores) for name in LIST_ORDER}
+    lists, rows = village_rows(review, village)
     return review, village, lists, rows
 
 
@@ -201,20 +195,33 @@ def village_page(round_id: int, village_code: str):
     )
 
 
+def _offer(kind: str, params: dict, label: str, back: str) -> str:
+    """The address of a PDF now made in the background (a bookmark, an old link): the page
+    that asks for it, after the same checks as before."""
+    return render_template(
+        "exports/offer.html",
+        kind=kind,
+        params=params,
+        label=label,
+        back=back,
+        back_label=_("Danh sách họp dân"),
+    )
+
+
 @bp.get("/<int:round_id>/thon/<village_code>/danh-sach.pdf")
 @staff_page(*VIEWERS)
 def village_pdf(round_id: int, village_code: str):
-    review, village, lists, rows = _village_context(round_id, village_code)
-    html = render_template(
-        "meetings/lists_print.html",
-        review=review,
-        village=village,
-        lists=lists,
-        rows=rows,
-        titles=LIST_TITLES_VI,
-    )
-    return _download(
-        html_to_pdf(html), "application/pdf", f"danh-sach-{review.year}-{village.code}.pdf"
+    """The village's lists as PDF are a background export; this old address offers it."""
+    try:
+        review = round_for(current_user, round_id)
+        village = village_of(review, village_code, current_user)
+    except AppError:
+        abort(404)
+    return _offer(
+        "village_lists_pdf",
+        {"round_id": review.id, "village_code": village.code},
+        _("Danh sách họp dân của thôn (PDF)"),
+        url_for(".village_page", round_id=review.id, village_code=village.code),
     )
 
 
@@ -295,25 +302,15 @@ def meeting_create(round_id: int, village_code: str):
 @bp.get("/<int:round_id>/hop-dan/<int:meeting_id>/bien-ban.pdf")
 @staff_page(*VIEWERS)
 def minutes_pdf(round_id: int, meeting_id: int):
+    """The minutes as PDF are a background export; this old address offers it."""
     try:
         review = round_for(current_user, round_id)
         meeting = meeting_for(review, meeting_id, current_user)
     except AppError:
         abort(404)
-    html = render_template(
-        "meetings/minutes_print.html",
-        review=review,
-        meeting=meeting,
-        copies=("Bản lưu tại thôn", "Bản gửi Ban Chỉ đạo rà soát cấp xã"),
-        statuses=STATUS_VI,
-        categories={c.value: CATEGORY_VI[c] for c in Category},
-        methods={
-            score_id: (method_vi(m.code), DISAGREE_VI if m.disagree else "")
-            for score_id, m in methods_of(v.case.score_id for v in meeting.votes).items()
-        },
-    )
-    return _download(
-        html_to_pdf(html),
-        "application/pdf",
-        f"bien-ban-hop-dan-{meeting.village.code}-{meeting.held_on:%Y%m%d}.pdf",
+    return _offer(
+        "minutes_pdf",
+        {"round_id": review.id, "meeting_id": meeting.id},
+        _("Biên bản họp dân (PDF, 2 bản)"),
+        url_for(".village_page", round_id=review.id, village_code=meeting.village.code),
     )

@@ -250,9 +250,10 @@ def _xlsx_methods(data: bytes, first=("STT", "Mã hộ")) -> dict[str, tuple[str
 def test_village_pdf_and_xlsx_carry_the_method_and_the_flag(app, world):
     officer = world["officer"]
     for village, codes in (("T01", [c for c in EXPECTED if "T01" in c]), ("T02", list(T02))):
-        reply = officer.get(f"{world['base']}/thon/{village}/danh-sach.pdf")
-        assert reply.status_code == 200 and reply.mimetype == "application/pdf"
-        text = _pdf_text(reply.data)
+        pdf = exported_pdf(
+            officer, "village_lists_pdf", round_id=world["round"], village_code=village
+        )
+        text = _pdf_text(pdf)
         _assert_pdf_rows(text, codes)
         named = re.search(r"B1 và thu nhập không thống nhất — cần xem xét tại cuộc họp.*", text)
         assert bool(named) == (village == "T01")
@@ -302,8 +303,9 @@ def test_minutes_posting_and_decision_pages_show_the_method_not_the_public_notic
     _vote(app, world, "T01")
     _vote(app, world, "T02")
     minutes = officer.get(f"{base}/thon/T01").get_data(as_text=True)
-    meeting = re.search(rf"{base}/hop-dan/(\d+)/bien-ban\.pdf", minutes).group(0)
-    text = _squash(_pdf_text(officer.get(meeting).data))
+    meeting = re.search(r'name="meeting_id" value="(\d+)"', minutes).group(1)
+    pdf = exported_pdf(officer, "minutes_pdf", round_id=world["round"], meeting_id=meeting)
+    text = _squash(_pdf_text(pdf))
     assert "Phươngpháp" in text and text.count(_squash(FLAG)) == 2  # one per copy
     assert re.search(r"X1-T01-0102.*?ĐiểmB1" + re.escape(_squash(FLAG)), text)
 

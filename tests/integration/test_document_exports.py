@@ -1,5 +1,6 @@
-"""The PDFs too slow for a request (issue 13) — every certificate of a round, the decision with
-its lists, a posting notice — are background export jobs: the page's button (POST, CSRF)
+"""The PDFs too slow for a request (issue 13) — a village's lists, the meeting's minutes, a
+posting notice, the decision with its lists, every certificate of a round — are background
+export jobs: the page's button (POST, CSRF)
 creates the job, its page shows the progress in pages and then the download; the file is the
 document the request used to render (same template and context); the old addresses no longer
 render in the request but offer the job; requests and downloads are in the audit log; a
@@ -22,7 +23,8 @@ from server.documents.pdf import html_to_pdf
 from server.exports import documents, runner
 from server.exports.models import ExportJob
 from server.extensions import db
-from server.meetings.models import ReviewRound
+from server.meetings.documents import minutes_document, village_lists_document
+from server.meetings.models import ReviewRound, VillageMeeting
 from server.publication.documents import posting_document
 from tests.integration.procedure import (
     case_rows,
@@ -157,11 +159,47 @@ def test_decision_and_posting_notice_jobs_inline_give_what_the_request_gave(app,
     )
 
 
+def test_village_lists_and_minutes_jobs_give_what_the_request_gave(app, decided):
+    app.config["EXPORTS_RUNNER"] = "inline"
+    officer, round_id = decided["officer"], decided["round"]
+    with app.app_context():
+        meeting = db.session.scalars(select(VillageMeeting)).one()
+        meeting_id = meeting.id
+    lists = _pages(
+        exported_pdf(officer, "village_lists_pdf", round_id=round_id, village_code="T01")
+    )
+    minutes = _pages(exported_pdf(officer, "minutes_pdf", round_id=round_id, meeting_id=meeting_id))
+    with app.app_context():
+        review = db.session.get(ReviewRound, round_id)
+        meeting = db.session.get(VillageMeeting, meeting_id)
+        assert lists == _in_request(app, lambda: village_lists_document(review, meeting.village))
+        assert minutes == _in_request(app, lambda: minutes_document(review, meeting))
+    for code, case in case_rows(app, round_id).items():
+        assert code in "".join(lists) and _squash(case.head_name) in "".join(lists), code
+    assert "".join(minutes).count("BIÊNBẢNHỌPDÂN") == 2
+    page = officer.get(f"/xa/ra-soat/{round_id}/thon/T01").get_data(as_text=True)
+    for kind in ("village_lists_pdf", "minutes_pdf"):
+        assert f'name="kind" value="{kind}"' in page, kind
+    assert "danh-sach.pdf" not in page and "bien-ban.pdf" not in page
+
+
 def test_the_old_addresses_offer_the_job_instead_of_rendering(app, decided):
     app.config["EXPORTS_RUNNER"] = "manual"
     officer, round_id = decided["officer"], decided["round"]
     base = f"/xa/ra-soat/{round_id}"
+    with app.app_context():
+        meeting_id = db.session.scalar(select(VillageMeeting.id))
     for url, kind, fields in (
+        (
+            f"{base}/thon/T01/danh-sach.pdf",
+            "village_lists_pdf",
+            {"round_id": round_id, "village_code": "T01"},
+        ),
+        (
+            f"{base}/hop-dan/{meeting_id}/bien-ban.pdf",
+            "minutes_pdf",
+            {"round_id": round_id, "meeting_id": meeting_id},
+        ),
         (f"{base}/giay-chung-nhan.pdf", "certificates_pdf", {"round_id": round_id}),
         (f"{base}/quyet-dinh.pdf", "decision_pdf", {"round_id": round_id}),
         (f"{base}/niem-yet/1.pdf", "posting_pdf", {"round_id": round_id, "number": 1}),
@@ -178,7 +216,7 @@ def test_the_old_addresses_offer_the_job_instead_of_rendering(app, decided):
         first = _job_id(_request(officer, kind, **fields))
         assert _job_id(_request(officer, kind, **fields)) == first
     with app.app_context():
-        assert db.session.query(ExportJob).count() == 3
+        assert db.session.query(ExportJob).count() == 5
     # One certificate (a page) is still made in the request.
     with app.app_context():
         certificate_id = db.session.scalar(select(Certificate.id))

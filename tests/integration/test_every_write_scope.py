@@ -28,6 +28,7 @@ from server.db import write_transaction
 from server.exports.models import ExportJob
 from server.extensions import db
 from server.geography.models import Commune, Village
+from server.meetings.models import VillageMeeting
 from server.questionnaires.models import Form, FormAssignment, FormVersion, VersionState
 from server.questionnaires.services import assign_form, create_version, get_form
 from server.scoring.models import B1Table, CommuneB1Table
@@ -679,13 +680,17 @@ def test_a_national_administrator_lands_on_the_forms_and_sees_every_province(app
 
 # --- a commune's documents made in the background (issue 13) ----------------------------------
 
-# Who may have X1's decision, certificates and posting notice: its officer and its province's
-# administrator (the decision and posting pages' own rule: staff of the commune's scope).
-MAY_EXPORT_X1 = {"canbo1", "admin1"}
-DOCUMENT_KINDS = {
-    "certificates_pdf": {},
-    "decision_pdf": {},
-    "posting_pdf": {"number": "1"},
+# Who may have X1's documents: its officer and its province's administrator (the decision and
+# posting pages' own rule: staff of the commune's scope), and for a village's lists and minutes
+# also the village's head (as they read them).
+X1_STAFF = frozenset({"canbo1", "admin1"})
+DOCUMENTS = {  # case: (kind, fields, who may)
+    "certificates": ("certificates_pdf", {}, X1_STAFF),
+    "decision": ("decision_pdf", {}, X1_STAFF),
+    "posting notice": ("posting_pdf", {"number": "1"}, X1_STAFF),
+    "T01 lists": ("village_lists_pdf", {"village_code": "T01"}, X1_STAFF),
+    "T02 lists": ("village_lists_pdf", {"village_code": "T02"}, X1_STAFF | {"tt.t02"}),
+    "T01 minutes": ("minutes_pdf", {"meeting_id": "T01"}, X1_STAFF),
 }
 
 
@@ -722,24 +727,28 @@ def _exports(app) -> tuple:
         )
 
 
-@pytest.mark.parametrize("kind", list(DOCUMENT_KINDS))
-def test_only_the_communes_staff_ask_for_its_documents(app, decided_world, kind):
-    """Every role of both provinces (and the nation) asks for X1's document: only X1's officer
-    and P1's administrator get a job; the others get 403/404 and nothing is written, nor can
+@pytest.mark.parametrize("case", list(DOCUMENTS))
+def test_only_the_communes_staff_ask_for_its_documents(app, decided_world, case):
+    """Every role of both provinces (and the nation) asks for one of X1's documents: only
+    those who may read it get a job; the others get 403/404 and nothing is written, nor can
     they open the job made for X1 or its file."""
-    fields = {"kind": kind, "round_id": str(decided_world["round"])} | DOCUMENT_KINDS[kind]
+    kind, extra, allowed = DOCUMENTS[case]
+    if "meeting_id" in extra:
+        with app.app_context():
+            extra = {"meeting_id": str(db.session.scalar(select(VillageMeeting.id)))}
+    fields = {"kind": kind, "round_id": str(decided_world["round"])} | extra
     before = _exports(app)
     for username in ACTORS:
-        if username in MAY_EXPORT_X1:
+        if username in allowed:
             continue
         client, token = _web_client(app, username)
         reply = client.post("/xuat", data=fields | {"csrf_token": token})
         assert reply.status_code in (302, 403, 404), (username, reply.status_code)
         if reply.status_code == 302:  # a reviewer: sent to the login page
             assert "/login" in reply.headers["Location"], username
-        assert _exports(app) == before, f"{username} made a job for X1's {kind}"
+        assert _exports(app) == before, f"{username} made a job for X1's {case}"
     made = []
-    for username in sorted(MAY_EXPORT_X1):
+    for username in sorted(allowed):
         client, token = _web_client(app, username)
         reply = client.post("/xuat", data=fields | {"csrf_token": token})
         assert reply.status_code == 302, (username, reply.status_code)
@@ -748,7 +757,7 @@ def test_only_the_communes_staff_ask_for_its_documents(app, decided_world, kind)
         made.append(job)
     assert _exports(app)[0] != before[0]
     for username in ACTORS:
-        if username in MAY_EXPORT_X1:
+        if username in allowed:
             continue
         client, _token = _web_client(app, username)
         for job in made:

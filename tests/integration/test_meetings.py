@@ -26,6 +26,7 @@ from server.submissions.models import Submission
 from tests.integration.procedure import (
     HOUSEHOLDS,
     case_rows,
+    exported_pdf,
     login,
     meeting_form,
     post_form,
@@ -164,9 +165,8 @@ def test_resurvey_loop_back_to_a_second_meeting(app, seeded, village, procedure_
 
 def test_lists_as_pdf_and_xlsx_and_the_minutes_in_two_copies(app, village):
     officer = village["officer"]
-    reply = officer.get(f"{village['url']}/danh-sach.pdf")
-    assert reply.status_code == 200 and reply.mimetype == "application/pdf"
-    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(reply.data)).pages)
+    pdf = exported_pdf(officer, "village_lists_pdf", round_id=village["round"], village_code="T01")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "DANH SÁCH HỘ GIA ĐÌNH ĐƯA RA HỌP DÂN" in text
     squashed = re.sub(r"\s+", "", text)  # table cells wrap their text over lines
     assert "NguyễnVănLâm" in squashed and "X1-T01-0102" in squashed
@@ -189,9 +189,8 @@ def test_lists_as_pdf_and_xlsx_and_the_minutes_in_two_copies(app, village):
     post_form(officer, f"{village['url']}/hop-dan", meeting_form(40, agree, app))
     with app.app_context():
         meeting_id = db.session.scalar(select(VillageMeeting.id))
-    reply = officer.get(f"/xa/ra-soat/{village['round']}/hop-dan/{meeting_id}/bien-ban.pdf")
-    assert reply.status_code == 200
-    pages = [p.extract_text() for p in PdfReader(io.BytesIO(reply.data)).pages]
+    pdf = exported_pdf(officer, "minutes_pdf", round_id=village["round"], meeting_id=meeting_id)
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
     text = "\n".join(pages)
     assert text.count("BIÊN BẢN HỌP DÂN") == 2
     assert "Bản lưu tại thôn" in text and "Bản gửi Ban Chỉ đạo rà soát cấp xã" in text

@@ -6,14 +6,17 @@ offered and every change refused (403).  They still use ODK Collect like a revie
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from server.accounts.models import Role
 from server.accounts.services import create_user
 from server.db import write_transaction
+from server.exports.models import ExportJob
 from server.extensions import db
 from server.geography.models import Commune
 from server.meetings.models import ReviewRound, VillageMeeting
@@ -23,6 +26,7 @@ from tests.collect_client import CollectClient, FlaskTransport
 from tests.integration.procedure import (
     add_village_heads,
     case_rows,
+    exported_pdf,
     login,
     meeting_form,
     post_form,
@@ -134,7 +138,7 @@ def test_pages_outside_the_village_head_view_are_forbidden(heads):
         assert own.get(url).status_code == 403, url
 
 
-def test_the_head_reads_their_villages_lists_and_minutes_only(heads):
+def test_the_head_reads_their_villages_lists_and_minutes_only(app, heads):
     own, other = heads["own"], heads["other"]
     base = f"/xa/ra-soat/{heads['round']}"
     rounds = own.get("/xa/ra-soat").get_data(as_text=True)
@@ -149,9 +153,11 @@ def test_the_head_reads_their_villages_lists_and_minutes_only(heads):
     assert "Nguyễn Văn Lâm" in html
     assert "Ghi biên bản họp dân" not in html
     assert f'action="{heads["url"]}/hop-dan"' not in html
-    assert "bien-ban.pdf" in html  # the minutes of the meeting held
-    pdf = own.get(f"{heads['url']}/danh-sach.pdf")
-    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert 'name="kind" value="minutes_pdf"' in html  # the minutes of the meeting held
+    # The PDFs are made in the background: the head asks for them as for the page.
+    pdf = exported_pdf(own, "village_lists_pdf", round_id=heads["round"], village_code="T01")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "NguyễnVănLâm" in re.sub(r"\s+", "", text)
     xlsx = own.get(f"{heads['url']}/danh-sach.xlsx")
     sheet_text = " ".join(
         str(cell.value)
@@ -161,8 +167,9 @@ def test_the_head_reads_their_villages_lists_and_minutes_only(heads):
         if cell.value is not None
     )
     assert "Nguyễn Văn Lâm" in sheet_text
-    minutes = own.get(f"{base}/hop-dan/{heads['meeting']}/bien-ban.pdf")
-    assert minutes.status_code == 200 and minutes.data.startswith(b"%PDF")
+    minutes = exported_pdf(own, "minutes_pdf", round_id=heads["round"], meeting_id=heads["meeting"])
+    assert minutes.startswith(b"%PDF")
+    assert own.get(f"{base}/hop-dan/{heads['meeting']}/bien-ban.pdf").status_code == 200  # offer
     # The head of T02: the round, but not T01's lists nor its minutes.
     assert "/thon/T01" not in other.get(base).get_data(as_text=True)
     for url in (
@@ -172,6 +179,26 @@ def test_the_head_reads_their_villages_lists_and_minutes_only(heads):
         f"{base}/hop-dan/{heads['meeting']}/bien-ban.pdf",
     ):
         assert other.get(url).status_code == 404, url
+    # … nor the files made for T01's head, nor can they ask for T01's.
+    with app.app_context():
+        jobs = db.session.scalars(select(ExportJob.id)).all()
+    assert len(jobs) == 2
+    for job in jobs:
+        for url in (f"/xuat/{job}", f"/xuat/{job}/tep"):
+            assert other.get(url).status_code == 404, url
+            assert own.get(url).status_code == 200, url
+    for kind, fields in (
+        ("village_lists_pdf", {"village_code": "T01"}),
+        ("minutes_pdf", {"meeting_id": heads["meeting"]}),
+    ):
+        reply = post_form(other, "/xuat", {"kind": kind, "round_id": heads["round"]} | fields)
+        assert reply.status_code == 404, kind
+    # The commune's other files are not a village head's.
+    for kind in ("commune_lists_pdf", "posting_pdf", "decision_pdf", "certificates_pdf"):
+        reply = post_form(own, "/xuat", {"kind": kind, "round_id": heads["round"], "number": 1})
+        assert reply.status_code == 403, kind
+    with app.app_context():
+        assert db.session.scalars(select(ExportJob.id)).all() == jobs
 
 
 def test_a_village_head_of_another_commune_sees_nothing_here(app, heads):
