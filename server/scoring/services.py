@@ -14,6 +14,7 @@ from server.db import utcnow
 from server.extensions import db
 from server.geography.models import Commune
 from server.households.models import Household
+from server.i18n import vi_number
 from server.questionnaires.models import Form
 from server.scoring.engine import CATEGORY_VI, score_household
 from server.scoring.evidence import complete_facts, evidence_for, record_evidence
@@ -187,18 +188,18 @@ def _income_source_notes(
         return []
     if not any(e["kind"] == "income" for e in evidence_used):
         return [
-            f"Thu nhập đo được lấy từ mục thu nhập của Phiếu B: {used.per_person_month:,} "
+            f"Thu nhập đo được lấy từ mục thu nhập của Phiếu B: {vi_number(used.per_person_month)} "
             "đ/người/tháng."
         ]
     line = (
         "Thu nhập đo được lấy từ Phiếu khảo sát thu nhập (phiếu chuyên dùng để đo thu nhập, "
-        f"được ưu tiên): {used.per_person_month:,} đ/người/tháng"
+        f"được ưu tiên): {vi_number(used.per_person_month)} đ/người/tháng"
     )
     if own is None:
         return [line + "."]
     same = "bằng" if own.per_person_month == used.per_person_month else "khác"
     return [
-        f"{line}; mục thu nhập của Phiếu B ghi {own.per_person_month:,} đ/người/tháng "
+        f"{line}; mục thu nhập của Phiếu B ghi {vi_number(own.per_person_month)} đ/người/tháng "
         f"({same} phiếu khảo sát)."
     ]
 
