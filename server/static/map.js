@@ -187,8 +187,11 @@
                   [north, value],
                 ];
           L.polyline(line, { renderer, interactive: false, className: "map-grid" }).addTo(grid);
-          const text = `${format.format(value)}${value >= 0 ? suffix[kind] : "°"}`;
-          label(text, kind, kind === "lat" ? [value, west] : [north, value]);
+          const at = kind === "lat" ? [value, west] : [north, value];
+          const point = map.latLngToContainerPoint(at);
+          // No label under the scale (bottom left) or cut by the right edge.
+          if (kind === "lat" ? point.y > size.y - 40 : point.x > size.x - 80) continue;
+          label(`${format.format(value)}${value >= 0 ? suffix[kind] : "°"}`, kind, at);
         }
       }
     }
