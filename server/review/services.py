@@ -174,9 +174,23 @@ def set_state(submission: Submission, state: str, comment: str | None, actor: Us
 
 def _withdraw_resurvey(submission: Submission) -> str | None:
     """Take the re-survey flag off the household's line on the reviewers' phones (another
-    decision replaced the re-survey); the household's code when there was one."""
+    decision replaced the re-survey); the household's code when there was one.  A flag set
+    since from a newer questionnaire of the household is that questionnaire's: left alone."""
     household = household_of(submission)
     if household is None or household.resurvey_requested_at is None:
+        return None
+    newer = db.session.scalar(
+        select(Submission.id)
+        .join(HouseholdScore, HouseholdScore.submission_id == Submission.id)
+        .where(
+            HouseholdScore.current.is_(True),
+            HouseholdScore.household_code == household.code,
+            Submission.commune_id == submission.commune_id,
+            Submission.created_at > submission.created_at,
+        )
+        .limit(1)
+    )
+    if newer is not None:
         return None
     household.resurvey_requested_at = household.resurvey_reason = None
     household.updated_at = utcnow()

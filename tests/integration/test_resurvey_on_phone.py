@@ -197,3 +197,36 @@ def test_a_village_reviewers_phone_gets_only_its_villages_flags(app, seeded, mor
         {"state": "resurvey", "comment": "Thiếu ảnh", "then": "stay"},
     )
     assert t02_list() == before
+
+
+def test_deciding_again_on_an_older_questionnaire_leaves_a_newer_ones_flag(
+    app,
+    seeded,
+    more_households,
+    filled_b,  # noqa: F811
+):
+    ids = more_households
+    officer = _login(app, "canbo1")
+    old = f"/xa/phieu/{ids['b']}/trang-thai"
+    _post(officer, old, {"state": "resurvey", "comment": "Lần một", "then": "stay"})
+    new_instance = f"uuid:{uuid.uuid4()}"
+    again = filled_b.xml.replace(filled_b.instance_id.encode(), new_instance.encode())
+    files = {name: path.read_bytes() for name, path in filled_b.files.items()}
+    assert [r.status for r in _phone(app, seeded).submit(again, files)] == [201]
+    assert _phone_list(app, seeded)[1][0]["name"] == "X1-T01-0000"  # cleared by its arrival
+    with app.app_context():
+        from server.submissions.models import Submission
+
+        new_id = db.session.scalar(
+            select(Submission.id).where(Submission.instance_id == new_instance)
+        )
+    _post(
+        officer,
+        f"/xa/phieu/{new_id}/trang-thai",
+        {"state": "resurvey", "comment": "Lần hai", "then": "stay"},
+    )
+    flagged_hash, rows, _bytes = _phone_list(app, seeded)
+    assert rows[0]["resurvey_reason"] == "Lần hai"
+    # Approving the first questionnaire now does not take the second one's flag away.
+    _post(officer, old, {"state": "approved", "comment": "", "then": "stay"})
+    assert _phone_list(app, seeded)[0] == flagged_hash
