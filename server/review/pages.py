@@ -46,6 +46,7 @@ from server.review.services import (
 )
 from server.scoring.labels import CATEGORY_LABELS
 from server.scoring.models import HouseholdScore
+from server.scoring.services import completed_by
 from server.scoring.standards import all_standards
 from server.submissions.models import Submission, SubmissionAttachment, SubmissionVersion
 from server.submissions.scope import commune_scope, village_scope
@@ -185,7 +186,8 @@ def _detail_page(submission: Submission, typed: dict | None = None, status: int 
         hidden_calculated=not calculated and _any_calculated(labels, version.fields),
         files=files,
         points=_geopoints(version),
-        score=_score_of(submission),
+        score=(score := _score_of(submission)),
+        completes=None if score else completed_by(submission),
         standard_names={code: s.name_vi for code, s in all_standards().items()},
         household=household_of(submission),
         history=_history(submission),
