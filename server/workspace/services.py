@@ -45,6 +45,7 @@ from server.households.names import fold_name
 from server.i18n import VIETNAM_TIME
 from server.meetings.models import HouseholdCase, MeetingVote, ReviewRound, VillageMeeting
 from server.meetings.requests import request_forms
+from server.questionnaires.models import Form
 from server.review.models import SubmissionEvent
 from server.scoring.engine import Category
 from server.scoring.evidence import HouseholdEvidence
@@ -435,6 +436,7 @@ class _Request:
     submission: Submission
     form: str
     code: str | None
+    name: str
     folded_name: str
     year: int
 
@@ -446,8 +448,6 @@ def _requests_of(actor: User, commune_ids, year: int | None) -> list[_Request]:
     specs = request_forms()
     if not specs or not commune_ids:
         return []
-    from server.questionnaires.models import Form
-
     query = (
         select(Submission, SubmissionVersion)
         .join(Form, Form.id == Submission.form_id)
@@ -482,6 +482,7 @@ def _requests_of(actor: User, commune_ids, year: int | None) -> list[_Request]:
                 submission=submission,
                 form=spec["form"],
                 code=code or None,
+                name=name.strip(),
                 folded_name=fold_name(name),
                 year=(submission.created_at + offset).year,
             )
@@ -558,7 +559,7 @@ def _fill_rows(actor: User, rows: list[HouseholdRow], year: int) -> None:
                 r.commune.id,
                 r.code,
                 r.village.id if r.village else None,
-                fold_name(r.head_name) if r.household else "",
+                r.household.head_name_folded if r.household else "",
             )
             for r in rows
             if r.code
@@ -638,16 +639,8 @@ def _head_from(score: HouseholdScore | None, answers: dict) -> str:
     return str((head or (members[0] if members else {})).get("name") or "").strip()
 
 
-def unregistered_rows(actor: User, query: ListQuery) -> list[HouseholdRow]:
-    """Households with a questionnaire of the year that are not in the registry: one per
-    household code the registry does not know, one per questionnaire without a code (a new
-    household).  They are few; the search and filters apply to them too."""
-    if query.show in ("chua_co_phieu", "ngheo_chua_co_gi"):
-        return []  # they all have a questionnaire, and no status of last year
-    registered = exists().where(
-        Household.commune_id == Submission.commune_id,
-        Household.code == HouseholdScore.household_code,
-    )
+def _outside_scope(actor: User, query: ListQuery) -> list:
+    """Conditions on Submission: the actor's, and the commune / village the query names."""
     scope = [_visible_submissions(actor)]
     if query.commune:
         scope.append(
@@ -659,48 +652,18 @@ def unregistered_rows(actor: User, query: ListQuery) -> list[HouseholdRow]:
                 select(Village.id).where(Village.code == query.village, village_scope(actor))
             )
         )
-    scored = db.session.execute(
-        select(HouseholdScore, Submission, SubmissionVersion)
-        .join(Submission, Submission.id == HouseholdScore.submission_id)
-        .join(SubmissionVersion, SubmissionVersion.id == HouseholdScore.submission_version_id)
-        .where(
-            HouseholdScore.current.is_(True),
-            HouseholdScore.year == query.year,
-            HouseholdScore.mapping.in_(_scored_forms()),
-            or_(HouseholdScore.household_code.is_(None), ~registered),
-            *scope,
-        )
-        .options(
-            undefer(SubmissionVersion.fields),
-            joinedload(Submission.village),
-            joinedload(Submission.commune),
-            *_submission_options(),
-        )
-        .order_by(Submission.created_at, Submission.id)
-        .limit(MAX_UNREGISTERED)
-    ).all()
-    registered_evidence = exists().where(
-        Household.commune_id == HouseholdEvidence.commune_id,
-        Household.code == HouseholdEvidence.household_code,
-    )
-    evidence = db.session.execute(
-        select(HouseholdEvidence, Submission, SubmissionVersion)
-        .join(Submission, Submission.id == HouseholdEvidence.submission_id)
-        .join(SubmissionVersion, SubmissionVersion.id == HouseholdEvidence.submission_version_id)
-        .where(
-            HouseholdEvidence.year == query.year,
-            or_(HouseholdEvidence.household_code.is_(None), ~registered_evidence),
-            *scope,
-        )
-        .options(
-            undefer(SubmissionVersion.fields),
-            joinedload(Submission.village),
-            joinedload(Submission.commune),
-            *_submission_options(),
-        )
-        .order_by(Submission.created_at, Submission.id)
-        .limit(MAX_UNREGISTERED)
-    ).all()
+    return scope
+
+
+def unregistered_rows(actor: User, query: ListQuery) -> list[HouseholdRow]:
+    """Households with a questionnaire of the year that are not in the registry: one per
+    household code the registry does not know, one per questionnaire without a code (a new
+    household), and a request (Mẫu số 01) naming a head the village's registry does not have.
+    They are few (at most :data:`MAX_UNREGISTERED` questionnaires are read); the search and the
+    filters apply to them too."""
+    if query.show in ("chua_co_phieu", "ngheo_chua_co_gi"):
+        return []  # they all have a questionnaire, and no status of last year
+    scope = _outside_scope(actor, query)
     rows: dict[object, HouseholdRow] = {}
 
     def row_for(submission: Submission, code: str | None, name: str) -> HouseholdRow:
@@ -718,22 +681,23 @@ def unregistered_rows(actor: User, query: ListQuery) -> list[HouseholdRow]:
             row.head_name = name
         return row
 
-    for score, submission, version in scored:
-        row = row_for(submission, score.household_code, _head_from(score, version.fields or {}))
-        kind = "phieu_a" if score.mapping == PHIEU_A else "phieu_b"
-        if kind == "phieu_b":
-            row.questionnaires.setdefault(kind, []).append(
-                _questionnaire(submission, kind, query.year, score=score)
+    for score, submission, answers in _outside_scores(query.year, scope):
+        row = row_for(submission, score.household_code, _head_from(score, answers))
+        if score.mapping != PHIEU_A:  # a Phiếu A is listed by its evidence
+            row.questionnaires.setdefault("phieu_b", []).append(
+                _questionnaire(submission, "phieu_b", query.year, score=score)
             )
         if submission.review_state != "rejected" and _preferred(score, row.score):
             row.score, row.review_state = score, submission.review_state
-    for item, submission, version in evidence:
-        row = row_for(submission, item.household_code, _head_from(None, version.fields or {}))
+    for item, submission, answers in _outside_evidence(query.year, scope):
+        row = row_for(submission, item.household_code, _head_from(None, answers))
         kind = "phieu_a" if item.kind == "screening" else "thu_nhap"
         row.questionnaires.setdefault(kind, []).append(
             _questionnaire(submission, kind, query.year, evidence=item)
         )
+    _add_outside_requests(actor, query, rows, row_for)
     found = list(rows.values())
+    _fill_outside_stages(found, query.year)
     if query.q.strip():
         wanted, code = fold_name(query.q), query.q.strip().lower()
         found = [
@@ -754,6 +718,148 @@ def unregistered_rows(actor: User, query: ListQuery) -> list[HouseholdRow]:
             r.head_name,
         ),
     )
+
+
+def _outside_options():
+    return (
+        undefer(SubmissionVersion.fields),
+        joinedload(Submission.village),
+        joinedload(Submission.commune),
+        *_submission_options(),
+    )
+
+
+def _outside_scores(year: int, scope: list):
+    """(score, submission, answers) of the year's results whose household is not in the
+    registry (no code, or a code it does not have)."""
+    registered = exists().where(
+        Household.commune_id == Submission.commune_id,
+        Household.code == HouseholdScore.household_code,
+    )
+    return [
+        (score, submission, version.fields or {})
+        for score, submission, version in db.session.execute(
+            select(HouseholdScore, Submission, SubmissionVersion)
+            .join(Submission, Submission.id == HouseholdScore.submission_id)
+            .join(SubmissionVersion, SubmissionVersion.id == HouseholdScore.submission_version_id)
+            .where(
+                HouseholdScore.current.is_(True),
+                HouseholdScore.year == year,
+                HouseholdScore.mapping.in_(_scored_forms()),
+                or_(HouseholdScore.household_code.is_(None), ~registered),
+                *scope,
+            )
+            .options(*_outside_options())
+            .order_by(Submission.created_at, Submission.id)
+            .limit(MAX_UNREGISTERED)
+        )
+    ]
+
+
+def _outside_evidence(year: int, scope: list):
+    """(evidence, submission, answers) of the year's Phiếu A and income surveys whose household
+    is not in the registry."""
+    registered = exists().where(
+        Household.commune_id == HouseholdEvidence.commune_id,
+        Household.code == HouseholdEvidence.household_code,
+    )
+    return [
+        (item, submission, version.fields or {})
+        for item, submission, version in db.session.execute(
+            select(HouseholdEvidence, Submission, SubmissionVersion)
+            .join(Submission, Submission.id == HouseholdEvidence.submission_id)
+            .join(
+                SubmissionVersion, SubmissionVersion.id == HouseholdEvidence.submission_version_id
+            )
+            .where(
+                HouseholdEvidence.year == year,
+                or_(HouseholdEvidence.household_code.is_(None), ~registered),
+                *scope,
+            )
+            .options(*_outside_options())
+            .order_by(Submission.created_at, Submission.id)
+            .limit(MAX_UNREGISTERED)
+        )
+    ]
+
+
+def _add_outside_requests(actor: User, query: ListQuery, rows: dict, row_for) -> None:
+    """Requests of the year whose household the registry does not have (by code, or by the
+    head's name in the village): attached to an outside row of the same code or name, or
+    listed as one."""
+    communes = select(Commune.id).where(commune_scope(actor))
+    if query.commune:
+        communes = communes.where(Commune.code == query.commune)
+    requests = [
+        r
+        for r in _requests_of(actor, list(db.session.scalars(communes)), query.year)
+        if not query.village
+        or (r.submission.village and r.submission.village.code == query.village)
+    ]
+    if not requests:
+        return
+    codes = {r.code for r in requests if r.code}
+    names = {r.folded_name for r in requests if r.folded_name}
+    known = db.session.execute(
+        select(
+            Household.commune_id, Household.code, Household.village_id, Household.head_name_folded
+        ).where(
+            or_(Household.code.in_(codes), Household.head_name_folded.in_(names)),
+            Household.commune_id.in_(communes),
+        )
+    ).all()
+    registered_codes = {(c, code) for c, code, _v, _n in known}
+    registered_names = {(c, v, n) for c, _code, v, n in known}
+    outside_names = {
+        (r.commune.id, r.village.id if r.village else None, fold_name(r.head_name)): r
+        for r in rows.values()
+        if r.head_name
+    }
+    for request in requests:
+        submission = request.submission
+        place = (submission.commune_id, submission.village_id, request.folded_name)
+        if request.code and (submission.commune_id, request.code) in registered_codes:
+            continue
+        if not request.code and place in registered_names:
+            continue
+        row = rows.get((submission.commune_id, request.code)) if request.code else None
+        row = row or outside_names.get(place)
+        if row is None:
+            row = row_for(submission, request.code, request.name)
+            outside_names[place] = row
+        row.questionnaires.setdefault("de_nghi", []).append(
+            _questionnaire(submission, "de_nghi", query.year, request=request.form)
+        )
+
+
+def _fill_outside_stages(rows: list[HouseholdRow], year: int) -> None:
+    """The stage of each outside household's case in the year's rounds (by code, or by the
+    submission of a household without one)."""
+    if not rows:
+        return
+    by_code = {(r.commune.id, r.code): r for r in rows if r.code}
+    by_submission = {r.score.submission_id: r for r in rows if not r.code and r.score}
+    found = db.session.execute(
+        select(HouseholdCase, ReviewRound)
+        .join(ReviewRound, ReviewRound.id == HouseholdCase.round_id)
+        .where(
+            ReviewRound.year == year,
+            ReviewRound.commune_id.in_({r.commune.id for r in rows}),
+            or_(
+                HouseholdCase.household_code.in_({code for _c, code in by_code}),
+                HouseholdCase.submission_id.in_(by_submission),
+            ),
+        )
+        .order_by(ReviewRound.started_on, ReviewRound.id, HouseholdCase.id)
+    )
+    for case_, round_ in found:
+        row = (
+            by_code.get((round_.commune_id, case_.household_code))
+            if case_.household_code
+            else by_submission.get(case_.submission_id)
+        )
+        if row is not None:
+            row.stage = Stage(case=case_, round=round_)
 
 
 def _preferred(score: HouseholdScore, held: HouseholdScore | None) -> bool:

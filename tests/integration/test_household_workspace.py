@@ -20,6 +20,7 @@ X1-T01-0104   T01         poor     Phiếu B c1 (B = 10 < 30) → not poor     y
 X1-T01-0105   T01         near     nothing                                            poor, none
 X1-T02-0201   T02         neither  nothing
 X1-T03-0301   T03         poor     nothing                                            poor, none
+X1-T03-0302   T03         near     an income survey only (no result yet)
 X1-T01-0999   (T01)       —        Phiếu B, 3 deprivations; not in the registry (listed apart)
 X2-T01-0001   X2's T01    poor     nothing (another commune)
 ============  ==========  =======  =====================================  =========  =========
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -55,12 +57,18 @@ from tests.integration.procedure import (
     login,
     post_form,
     send,
+    try_login,
 )
+from tests.integration.test_monthly_requests import (  # the filled requests
+    _as_registry_household as as_registry_household,
+)
+from tests.integration.test_monthly_requests import requests_filled  # noqa: F401
 
 EXTRA = {  # code → (village, head, 2025 status)
     "X1-T01-0105": ("T01", "Trần Thị Hoa", HouseholdStatus.NEAR_POOR),
     "X1-T02-0201": ("T02", "Nguyễn Văn An", HouseholdStatus.NONE),
     "X1-T03-0301": ("T03", "Lê Thị Đào", HouseholdStatus.POOR),
+    "X1-T03-0302": ("T03", "Phạm Văn Bình", HouseholdStatus.NEAR_POOR),
 }
 REGISTRY = {"X1-T01-0101", "X1-T01-0102", "X1-T01-0103", "X1-T01-0104", *EXTRA}
 UNREGISTERED = "X1-T01-0999"
@@ -110,6 +118,7 @@ def commune(app, seeded, village, publish_shipped, procedure_instances, income_i
     _add_households(app, EXTRA)
     _add_households(app, {OTHER_COMMUNE: ("T01", "Nguyễn Văn Anh", HouseholdStatus.POOR)}, "X2")
     send(app, seeded, income_instance, "X1-T01-0102")
+    send(app, seeded, income_instance, "X1-T03-0302")
     send(app, seeded, procedure_instances["a_three_deprivations"], UNREGISTERED)
     return village
 
@@ -191,6 +200,8 @@ def test_search_and_village_and_filter_combine(app, commune):
     assert _codes(_get(officer, "/xa/ho?village=T01&show=chua_co_phieu")) == ["X1-T01-0105"]
     assert _codes(_get(officer, "/xa/ho?village=T02")) == ["X1-T02-0201"]
     assert _codes(_get(officer, "/xa/ho?village=T02"), "outside") == []
+    assert _codes(_get(officer, "/xa/ho?village=T03")) == ["X1-T03-0301", "X1-T03-0302"]
+    assert _codes(_get(officer, "/xa/ho?village=T03&show=chua_co_phieu")) == ["X1-T03-0301"]
     assert _codes(_get(officer, "/xa/ho?q=tran+thi&show=ngheo_chua_co_gi")) == ["X1-T01-0105"]
 
 
@@ -229,9 +240,9 @@ def test_progress_per_village_and_per_reviewer(app, commune):
     # households, with Phiếu B, with a verdict, approved.  T01: 0101–0105 and 0999 (outside).
     assert rows["T01 – Thôn Một"] == [6, 5, 5, 0]
     assert rows["T02 – Thôn Hai"] == [1, 0, 0, 0]
-    assert rows["T03 – Làng Ba"] == [1, 0, 0, 0]
-    # The demo reviewer sent five Phiếu B and the income survey (for a household with one).
-    assert rows["Rà soát viên Một (rsv1)"] == [5, 5, 5, 0]
+    assert rows["T03 – Làng Ba"] == [2, 0, 0, 0]
+    # The reviewer sent five Phiếu B and two income surveys (one for a household with one).
+    assert rows["Rà soát viên Một (rsv1)"] == [6, 5, 5, 0]
     assert 'max="6" value="5"' in page  # the bar of T01
 
 
@@ -409,3 +420,62 @@ def test_0018_folds_the_names_already_in_the_registry(app, seeded):
         columns = {c["name"] for c in inspect(connection).get_columns("households")}
     assert "head_name_folded" not in columns and "head_name" in columns
     schema.upgrade(app)
+
+
+def test_requests_are_linked_and_a_new_households_request_is_not_lost(
+    app,
+    seeded,
+    commune,
+    publish_shipped,
+    requests_filled,  # noqa: F811  (the imported fixture)
+):
+    """A Mẫu số 04 of registry household 0101 shows on its row and page; a Mẫu số 01 of a
+    household on no list (Nguyễn Thị Lan, village T01) is listed among the households outside
+    the registry.  Requests count in the year they were received (today)."""
+    publish_shipped("mau_01_de_nghi")
+    publish_shipped("mau_04_de_nghi_thoat_ngheo")
+    income_forms.post(app, seeded, as_registry_household(requests_filled["mau_04"]))
+    income_forms.post(app, seeded, requests_filled["mau_01"])
+    year = date.today().year
+    officer = commune["officer"]
+    page = _get(officer, f"/xa/ho?year={year}&q=Nguyen+Thi+Lan")
+    outside = re.search(r'aria-labelledby="outside">(.*?)</table>', page, re.S).group(1)
+    assert "Nguyễn Thị Lan" in outside and "(chưa có mã)" in outside
+    assert re.search(r'class="chip yes[^"]*"[^>]*data-kind="de_nghi"', outside)
+    row = _get(officer, f"/xa/ho?year={year}&q=X1-T01-0101")
+    assert re.search(r'class="chip yes[^"]*"[^>]*data-kind="de_nghi"', row)
+    assert "Mẫu số 04" in _get(officer, "/xa/ho/X1-T01-0101")
+    # The registry household's request is not listed again as a household outside it.
+    every = _get(officer, f"/xa/ho?year={year}")
+    outside = re.search(r'aria-labelledby="outside">(.*?)</table>', every, re.S).group(1)
+    assert "Nguyễn Văn Lâm" not in outside
+
+
+def test_the_demo_communes_unvisited_households_are_not_missed(app):
+    """The demo commune (``flask demo setup``): the households its plan never visits have no
+    2026 questionnaire and are exactly the list's "no questionnaire yet"; those of them poor or
+    near-poor in 2025 are exactly "poor / near-poor last year, nothing this year"."""
+    from server.demo import COMMUNE, seed_demo
+    from server.demo_households import LIST_YEAR, plan_households
+    from server.demo_submissions import seed_demo_review
+    from tests.integration.test_demo_seed import _publish
+
+    _publish(app, "phieu_b_2022", "phieu_a")
+    with app.app_context():
+        credentials = seed_demo()
+        seed_demo_review(COMMUNE[0], "rsv.demo")
+    planned = plan_households(COMMUNE[0])
+    never = sorted(h.code for h in planned if h.outcome == "pending")
+    poor_before = sorted(
+        h.code
+        for h in planned
+        if h.outcome == "pending" and dict(h.history)[LIST_YEAR] in ("ngheo", "can_ngheo")
+    )
+    assert len(never) == 30 and len(poor_before) == 6  # the plan the issue was written from
+    officer = credentials["accounts"]["officer"]
+    browser, reply = try_login(app, officer["username"], officer["password"])
+    assert reply.status_code == 302
+    assert _codes(_get(browser, "/xa/ho?show=chua_co_phieu")) == never
+    assert _codes(_get(browser, "/xa/ho?show=ngheo_chua_co_gi")) == poor_before
+    page = _get(browser, "/xa/ho")
+    assert "rà soát năm 2026" in page and f"({len(planned)})" in page
