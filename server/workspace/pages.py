@@ -8,6 +8,7 @@ the filters are query parameters, carried by every link (pages, households, back
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -25,6 +26,7 @@ from server.workspace.services import (
     ListQuery,
     communes_for,
     household_view,
+    progress_total,
     registry_rows,
     review_years,
     reviewer_progress,
@@ -102,6 +104,7 @@ def index():
     outside = unregistered_rows(current_user, query)
     communes = communes_for(current_user)
     args = _list_args()
+    by_village = village_progress(current_user, query, outside)
     return render_template(
         "workspace/households.html",
         query=query,
@@ -115,7 +118,8 @@ def index():
             args={k: v for k, v in args.items() if k != "page"},
         ),
         outside=outside,
-        villages_progress=village_progress(current_user, query, outside),
+        villages_progress=by_village,
+        progress_total=progress_total(by_village, _("Tổng")) if len(by_village) > 1 else None,
         reviewers_progress=reviewer_progress(current_user, query),
         communes=communes,
         villages=villages_for(current_user, query.commune),

@@ -193,22 +193,6 @@ def _chosen_score_id(year: int, commune_id, code):
     )
 
 
-def _has_score(year: int, commune_id, code, forms: list[str], state: str | None = None):
-    score, submission = aliased(HouseholdScore), aliased(Submission)
-    return exists(
-        select(score.id)
-        .join(submission, submission.id == score.submission_id)
-        .where(
-            score.household_code == code,
-            submission.commune_id == commune_id,
-            score.current.is_(True),
-            score.year + 0 == year,
-            score.mapping.in_(forms),
-            submission.review_state == state if state else submission.review_state != "rejected",
-        )
-    )
-
-
 def _has_evidence(year: int, commune_id, code):
     """A Phiếu A or income survey of the year (not rejected) names the household."""
     evidence, submission = aliased(HouseholdEvidence), aliased(Submission)
@@ -887,20 +871,30 @@ class Progress:
         return round(100 * part / self.households) if self.households else 0
 
 
-def _has_score_with(year: int, commune_id, code, *, verdict: bool):
-    score, submission = aliased(HouseholdScore), aliased(Submission)
-    conditions = [
-        score.household_code == code,
-        submission.commune_id == commune_id,
-        score.current.is_(True),
-        score.year + 0 == year,
-        score.mapping.in_(_scored_forms()),
-        submission.review_state != "rejected",
-    ]
-    if verdict:
-        conditions.append(score.category.not_in(NO_VERDICT))
-    return exists(
-        select(score.id).join(submission, submission.id == score.submission_id).where(*conditions)
+def _year_flags(actor: User, year: int):
+    """Per commune and household code, from the year's results (questionnaires not rejected):
+    whether one is a Phiếu B, whether one has a verdict, whether one is approved (0 / 1) — one
+    grouped pass over the year's results, joined to the registry by the database."""
+    score = HouseholdScore
+    return (
+        select(
+            Submission.commune_id.label("commune_id"),
+            score.household_code.label("code"),
+            func.max(case((score.mapping.in_(phieu_b_forms()), 1), else_=0)).label("is_b"),
+            func.max(case((score.category.not_in(NO_VERDICT), 1), else_=0)).label("verdict"),
+            func.max(case((Submission.review_state == "approved", 1), else_=0)).label("approved"),
+        )
+        .join(Submission, Submission.id == score.submission_id)
+        .where(
+            score.current.is_(True),
+            score.year == year,
+            score.mapping.in_(_scored_forms()),
+            score.household_code.is_not(None),
+            Submission.review_state != "rejected",
+            Submission.commune_id.in_(select(Commune.id).where(commune_scope(actor))),
+        )
+        .group_by(Submission.commune_id, score.household_code)
+        .subquery("flags")
     )
 
 
@@ -908,48 +902,67 @@ def village_progress(actor: User, query: ListQuery, outside: list[HouseholdRow])
     """Per village of the actor's scope (and of the chosen commune / village): registry
     households, with a Phiếu B, with a verdict, approved — one grouped query — plus the
     households outside the registry counted in their village."""
-    year = query.year
-
-    def flag(condition):
-        return func.sum(case((condition, 1), else_=0))
-
-    code, commune_id = Household.code, Household.commune_id
+    per_household = _year_flags(actor, query.year)
     stmt = (
         select(
             Village.id,
+            Commune.name,
             Village.code,
             Village.name,
             func.count(Household.id),
-            flag(_has_score(year, commune_id, code, phieu_b_forms())),
-            flag(_has_score_with(year, commune_id, code, verdict=True)),
-            flag(_has_score(year, commune_id, code, _scored_forms(), state="approved")),
+            func.coalesce(func.sum(per_household.c.is_b), 0),
+            func.coalesce(func.sum(per_household.c.verdict), 0),
+            func.coalesce(func.sum(per_household.c.approved), 0),
         )
         .join(Household, Household.village_id == Village.id)
+        .join(Commune, Commune.id == Village.commune_id)
+        .outerjoin(
+            per_household,
+            and_(
+                per_household.c.commune_id == Household.commune_id,
+                per_household.c.code == Household.code,
+            ),
+        )
         .where(visible_households(actor))
-        .group_by(Village.id, Village.code, Village.name, Village.commune_id)
-        .order_by(Village.commune_id, Village.code)
+        .group_by(Village.id, Commune.name, Commune.code, Village.code, Village.name)
+        .order_by(Commune.code, Village.code)
     )
     if query.commune:
-        stmt = stmt.join(Commune, Commune.id == Village.commune_id).where(
-            Commune.code == query.commune
-        )
+        stmt = stmt.where(Commune.code == query.commune)
     if query.village:
         stmt = stmt.where(Village.code == query.village)
-    out: dict[int, Progress] = {}
-    for village_id, village_code, name, households, with_b, scored, approved in db.session.execute(
-        stmt
-    ):
-        out[village_id] = Progress(
-            f"{village_code} – {name}", households, with_b or 0, scored or 0, approved or 0
+    found = db.session.execute(stmt).all()
+    several = len({commune for _v, commune, *_rest in found}) > 1
+
+    def label(commune: str, village_code: str, village: str) -> str:
+        return (
+            f"{commune}: {village_code} – {village}" if several else f"{village_code} – {village}"
         )
+
+    out: dict[int, Progress] = {
+        village_id: Progress(label(commune, v_code, v_name), n, b or 0, v or 0, a or 0)
+        for village_id, commune, v_code, v_name, n, b, v, a in found
+    }
     for row in outside:
         if row.village is None:
             continue
         progress = out.setdefault(
-            row.village.id, Progress(f"{row.village.code} – {row.village.name}")
+            row.village.id,
+            Progress(label(row.commune.name, row.village.code, row.village.name)),
         )
         _count(progress, row)
     return list(out.values())
+
+
+def progress_total(rows: list[Progress], label: str) -> Progress:
+    """The sum of several villages' counts."""
+    return Progress(
+        label,
+        sum(p.households for p in rows),
+        sum(p.phieu_b for p in rows),
+        sum(p.scored for p in rows),
+        sum(p.approved for p in rows),
+    )
 
 
 def _count(progress: Progress, row: HouseholdRow) -> None:
