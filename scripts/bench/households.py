@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -406,6 +407,7 @@ def main() -> int:
                     )
         print(" ", report[backend], flush=True)
     ok = print_table(report, args.households)
+    print("load average (1, 5, 15 min) at the end:", os.getloadavg())
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     return 0 if ok else 1
