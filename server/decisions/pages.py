@@ -34,6 +34,8 @@ from server.publication.services import case_of
 from server.scoring.engine import CATEGORY_VI, Category
 from server.scoring.labels import CATEGORY_LABELS
 from server.scoring.models import HouseholdScore
+from server.scoring.services import words_of_score
+from server.scoring.wording import member_words
 from server.web_forms import form_date, run_and_flash
 
 bp = Blueprint("decisions", __name__, url_prefix="/xa/ra-soat")
@@ -156,8 +158,12 @@ def decision_pdf(round_id: int):
 
 
 def _members(case: HouseholdCase) -> list[dict]:
+    """The members as scored, each with its coded facts (ethnicity, relationship …) in the
+    words of the questionnaire that recorded them (``words``)."""
     score = db.session.get(HouseholdScore, case.score_id)
-    return (score.result.get("inputs") or {}).get("members") or []
+    words = words_of_score(score)
+    members = (score.result.get("inputs") or {}).get("members") or []
+    return [{**m, "words": member_words(m, words)} for m in members]
 
 
 @bp.get("/<int:round_id>/giay-chung-nhan.pdf")

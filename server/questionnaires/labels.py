@@ -43,6 +43,15 @@ _INSTANCE_CALL = re.compile(r"""^\s*instance\(\s*['"]([^'"]+)['"]\s*\)(.*)$""", 
 _INDEXED = re.compile(r"^(.*)\[(\d+)\]$")
 
 _OUTPUT_MARK = "…"
+# While a label is cleaned, its n-th <output/> is held by the private-use character U+E000+n,
+# which no markdown or HTML rule touches; the label shows "…" there, and a submission's page
+# the answer the output names (see :class:`LabelTemplate`).
+_SLOT = 0xE000
+_MAX_SLOTS = 0x100
+_SLOTS = re.compile("[\ue000-\ue0ff]")
+_EMPTY = "\ue100"  # an output whose answer is empty, removed with the separator before it
+_PRIVATE = re.compile("[\ue000-\ue100]")  # never taken from a form's own text
+_SIMPLE_REF = re.compile(r"^(?:\.\./)*(?:\.|[A-Za-z_][\w.-]*(?:/[A-Za-z_][\w.-]*)*)$")
 _HTML_BREAK = re.compile(r"<\s*(?:br|/p|/div|/h[1-6]|/li)\s*/?\s*>", re.I)
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -59,6 +68,16 @@ Control = Literal[
 
 
 @dataclass(frozen=True, slots=True)
+class LabelTemplate:
+    """A label that shows answers (``<output value="../member_no"/>``): its text with slot
+    characters where the outputs are, and the path each output names (no root, no repeat
+    index; None when the output is an expression rather than a path)."""
+
+    text: str
+    refs: tuple[str | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class GroupLabel:
     """A group or repeat of the primary instance."""
 
@@ -66,6 +85,7 @@ class GroupLabel:
     name: str  # "info"
     label: str  # readable text; the name when the form gives none
     repeat: bool
+    template: LabelTemplate | None = None  # when the label shows answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +105,7 @@ class FieldLabel:
     calculated: bool
     # A read-only message with no answer of its own (an XLSForm "note").
     note: bool
+    template: LabelTemplate | None = None  # when the label shows answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +148,9 @@ class AnswerRow:
     # False: the answer could not be placed in the form's structure (the form changed); such
     # rows come last, labelled with the raw path unless the form knows the field.
     known: bool = True
+    # The label shows this instance's answers ("Người thứ 2 — Y Bình: việc làm"), so a heading
+    # needs no instance number beside it.
+    filled: bool = False
 
 
 def _invalid(message_vi: str, message_en: str) -> AppError:
@@ -195,6 +219,7 @@ def _form_labels(xform: bytes, lang: str, max_bytes: int) -> FormLabels:
                 name=name,
                 label=body.group_labels.get(path) or name,
                 repeat=path in body.repeats or element.get(f"{{{JR_NS}}}template") is not None,
+                template=body.templates.get(path),
             )
             continue
         bind = binds.get(path)
@@ -212,6 +237,7 @@ def _form_labels(xform: bytes, lang: str, max_bytes: int) -> FormLabels:
             choices=body.choices.get(path),
             calculated=computed or control == "none",
             note=control == "input" and readonly and not computed,
+            template=body.templates.get(path),
         )
     return FormLabels(
         title=title or (data_root.get("id") or root_name),
@@ -265,29 +291,37 @@ class _Texts:
         self._lookups = [translations[i][1] for i in dict.fromkeys(order)]
         self.language = translations[order[0]][0] if order else None
 
-    def itext(self, text_id: str) -> str | None:
+    def itext_value(self, text_id: str) -> etree._Element | None:
+        """The ``<value>`` of an itext id with readable text (chosen language first)."""
         for texts in self._lookups:
             text = texts.get(text_id)
             if text is None:
                 continue
             values = {v.get("form"): v for v in text.findall("xf:value", _NS)}
             value = next((values[form] for form in (None, "long", "short") if form in values), None)
-            if value is not None:
-                readable = readable_text(value)
-                if readable:
-                    return readable
+            if value is not None and readable_text(value):
+                return value
         return None
 
-    def label(self, label_el: etree._Element | None) -> str | None:
-        """The text of a ``<label>``: its itext reference, else its own text."""
+    def itext(self, text_id: str) -> str | None:
+        value = self.itext_value(text_id)
+        return readable_text(value) if value is not None else None
+
+    def label_element(self, label_el: etree._Element | None) -> etree._Element | None:
+        """What holds the text of a ``<label>``: its itext value, else the label itself."""
         if label_el is None:
             return None
         match = _ITEXT_LITERAL.match(label_el.get("ref") or "")
         if match:
-            text = self.itext(match.group(1))
-            if text:
-                return text
-        return readable_text(label_el) or None
+            value = self.itext_value(match.group(1))
+            if value is not None:
+                return value
+        return label_el
+
+    def label(self, label_el: etree._Element | None) -> str | None:
+        """The text of a ``<label>``: its itext reference, else its own text."""
+        element = self.label_element(label_el)
+        return (readable_text(element) or None) if element is not None else None
 
 
 class _Body:
@@ -308,7 +342,19 @@ class _Body:
         self.controls: dict[str, Control] = {}
         self.choices: dict[str, Mapping[str, str] | None] = {}
         self.group_labels: dict[str, str] = {}
+        self.templates: dict[str, LabelTemplate] = {}
         self.repeats: set[str] = set()
+
+    def template(self, label_el: etree._Element | None, path: str) -> None:
+        """Keep the template of a label that shows answers, its outputs resolved against the
+        group or field it labels."""
+        element = self.texts.label_element(label_el)
+        if element is None or path in self.templates:
+            return
+        text, outputs = _readable_parts(element)
+        if outputs:
+            refs = tuple(_output_path(ref, path, self.root_name) for ref in outputs)
+            self.templates[path] = LabelTemplate(text, refs)
 
     def resolve(self, element: etree._Element, attribute: str, context: str) -> str | None:
         bind = element.get("bind")
@@ -338,6 +384,7 @@ class _Body:
                 path = self.resolve(element, "ref", context) or context
                 if path and label and path != context:
                     self.group_labels.setdefault(path, label)
+                    self.template(element.find("xf:label", _NS), path)
                 self.walk(element, path)
             elif name == "repeat":
                 path = self.resolve(element, "nodeset", context) or context
@@ -345,6 +392,7 @@ class _Body:
                     self.repeats.add(path)
                     if label:
                         self.group_labels.setdefault(path, label)
+                        self.template(element.find("xf:label", _NS), path)
                 self.walk(element, path)
             elif name in _CONTROLS:
                 path = self.resolve(element, "ref", context)
@@ -352,6 +400,7 @@ class _Body:
                     self.controls[path] = cast(Control, name)
                     if label:
                         self.labels[path] = label
+                        self.template(element.find("xf:label", _NS), path)
                     if name in ("select1", "select", "rank"):
                         self.choices[path] = self.select_choices(element)
             else:
@@ -437,20 +486,53 @@ def readable_text(element: etree._Element) -> str:
     ``<output value="…"/>`` becomes "…"; HTML tags and markdown emphasis, headings and links
     are removed; entities are decoded and whitespace collapsed.
     """
+    text, _outputs = _readable_parts(element)
+    return _SLOTS.sub(_OUTPUT_MARK, text)
+
+
+def _readable_parts(element: etree._Element) -> tuple[str, tuple[str, ...]]:
+    """The readable text with a slot character for each ``<output/>``, and their values."""
     parts: list[str] = []
+    outputs: list[str] = []
 
     def collect(node: etree._Element) -> None:
-        parts.append(node.text or "")
+        parts.append(_PRIVATE.sub("", node.text or ""))
         for child in node.iterchildren():
             if isinstance(child.tag, str):
                 if local_name(child) == "output":
-                    parts.append(_OUTPUT_MARK)
+                    if len(outputs) < _MAX_SLOTS:
+                        parts.append(chr(_SLOT + len(outputs)))
+                        outputs.append(child.get("value") or child.get("ref") or "")
+                    else:
+                        parts.append(_OUTPUT_MARK)
                 else:
                     collect(child)
-            parts.append(child.tail or "")
+            parts.append(_PRIVATE.sub("", child.tail or ""))
 
     collect(element)
-    return clean_label("".join(parts))
+    return clean_label("".join(parts)), tuple(outputs)
+
+
+def _output_path(ref: str, context: str, root_name: str) -> str | None:
+    """The instance path (no root) an output names, relative to the labelled group or field;
+    None for anything but a plain path (an expression, a function call, another instance)."""
+    ref = ref.strip()
+    if ref.startswith(f"/{root_name}/"):
+        ref, parts = ref[len(root_name) + 2 :], []
+    elif ref.startswith("/"):
+        return None
+    else:
+        parts = [p for p in context.split("/") if p]
+    if not _SIMPLE_REF.match(ref):
+        return None
+    for step in ref.split("/"):
+        if step == "..":
+            if not parts:
+                return None
+            parts.pop()
+        elif step != ".":
+            parts.append(step)
+    return "/".join(parts) or None
 
 
 def clean_label(text: str) -> str:
@@ -477,28 +559,52 @@ def display_value(field: FieldLabel, value: str) -> str:
     return field.choices.get(value.strip(), value)
 
 
-def labelled_answers(
-    labels: FormLabels,
-    answers: Mapping[str, object],
-    *,
-    include_notes: bool = False,
-    include_empty: bool = True,
-) -> list[AnswerRow]:
-    """Rows for the submission page, in the order of the form.
+def _indexed_like(path: str, key: str) -> str:
+    """``members/member_no`` read in the repeat instances of ``members[2]/work``:
+    ``members[2]/member_no`` (the indexes of the leading steps both share)."""
+    steps = key.split("/")
+    out: list[str] = []
+    for position, name in enumerate(path.split("/")):
+        aligned = len(out) == position and position < len(steps)
+        if aligned and strip_indexes(steps[position]) == name:
+            out.append(steps[position])
+        else:
+            out.append(name)
+    return "/".join(out)
 
-    Only answers present in ``answers`` are shown (a question that was not relevant has no
-    key); ``meta/*`` is left out.  A group or repeat instance gets a heading row before its
-    first answer and none when it has no answer.  Repeat instances come in index order.
-    Answers whose path the form does not know (or knows under a different nesting) follow at
-    the end, labelled with their raw path when the form has no label for it.
 
-    :param include_notes: also show notes (read-only messages), which are empty by default.
-    :param include_empty: show answers whose value is empty.
-    """
-    values = {key: "" if value is None else str(value) for key, value in answers.items()}
-    children: dict[str, list[str]] = {}
-    for path in labels.order:
-        children.setdefault(path.rsplit("/", 1)[0] if "/" in path else "", []).append(path)
+def _tidy(text: str) -> str:
+    """Drop empty outputs with the dash before them, then any separator left dangling."""
+    text = re.sub(r"\s*[—–-]?\s*" + _EMPTY, "", text)
+    text = re.sub(r"([:—–-])\s*[—–-](?=\s)", r"\1", text)
+    text = re.sub(r"\(\s*\)", "", text)
+    text = re.sub(r"^\s*[—–:,;-]\s*|\s*[—–,;-]\s*$", "", text)
+    text = re.sub(r"\s+([:,.;)])", r"\1", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def fill_label(
+    labels: FormLabels, template: LabelTemplate, key: str, values: Mapping[str, str]
+) -> str:
+    """A label that shows answers, with those of the instance at ``key`` (an indexed path):
+    a choice by its label, an empty or missing answer dropped with the dash before it, an
+    output that is not a plain path shown as "…"."""
+
+    def answer(match: re.Match[str]) -> str:
+        ref = template.refs[ord(match.group(0)) - _SLOT]
+        if ref is None:
+            return _OUTPUT_MARK
+        value = values.get(_indexed_like(ref, key), "").strip()
+        field = labels.fields.get(ref)
+        if value and field is not None:
+            value = display_value(field, value)
+        return value or _EMPTY
+
+    return _tidy(_SLOTS.sub(answer, template.text))
+
+
+def _repeat_instances(values: Mapping[str, str]) -> dict[tuple[str, str], set[int]]:
+    """(indexed parent path, repeat name) → the instance numbers the answers have."""
     instances: dict[tuple[str, str], set[int]] = {}
     for key in values:
         segments = key.split("/")
@@ -507,22 +613,61 @@ def labelled_answers(
             if indexed:
                 parent = "/".join(segments[:position])
                 instances.setdefault((parent, indexed.group(1)), set()).add(int(indexed.group(2)))
+    return instances
+
+
+def labelled_answers(
+    labels: FormLabels,
+    answers: Mapping[str, object],
+    *,
+    include_notes: bool = False,
+    include_empty: bool = True,
+    include_calculated: bool = True,
+) -> list[AnswerRow]:
+    """Rows for the submission page, in the order of the form.
+
+    Only answers present in ``answers`` are shown (a question that was not relevant has no
+    key); ``meta/*`` is left out.  A group or repeat instance gets a heading row before its
+    first answer and none when it has no answer.  Repeat instances come in index order.
+    Answers whose path the form does not know (or knows under a different nesting) follow at
+    the end, labelled with their raw path when the form has no label for it.  A label that
+    shows answers (``<output/>``) shows those of its own repeat instance
+    (:func:`fill_label`).
+
+    :param include_notes: also show notes (read-only messages), which are empty by default.
+    :param include_empty: show answers whose value is empty.
+    :param include_calculated: show what the form computed (calculates, preloads, hidden
+        fields), not only what the reviewer was asked.
+    """
+    values = {key: "" if value is None else str(value) for key, value in answers.items()}
+    children: dict[str, list[str]] = {}
+    for path in labels.order:
+        children.setdefault(path.rsplit("/", 1)[0] if "/" in path else "", []).append(path)
+    instances = _repeat_instances(values)
 
     used: set[str] = set()
 
     def keep(field: FieldLabel, value: str) -> bool:
+        if field.calculated and not include_calculated:
+            return False
         if value:
             return True
         return include_notes if field.note else include_empty
+
+    def label_of(item: FieldLabel | GroupLabel, key: str) -> tuple[str, bool]:
+        if item.template is None:
+            return item.label, False
+        return fill_label(labels, item.template, key, values), True
 
     def answer_row(
         field: FieldLabel, key: str, depth: int, instance: int | None, *, known: bool = True
     ) -> AnswerRow:
         value = values[key]
+        label, filled = label_of(field, key)
         return AnswerRow(
             kind="answer",
             path=key,
-            label=field.label,
+            label=label,
             value=value,
             display=display_value(field, value),
             control=field.control,
@@ -531,7 +676,13 @@ def labelled_answers(
             depth=depth,
             calculated=field.calculated,
             known=known,
+            filled=filled,
         )
+
+    def heading(group: GroupLabel, key: str, instance: int | None, depth: int) -> AnswerRow:
+        label, filled = label_of(group, key)
+        kind: Literal["repeat", "group"] = "repeat" if group.repeat else "group"
+        return AnswerRow(kind, key, label, instance=instance, depth=depth, filled=filled)
 
     def walk(schema: str, prefix: str, depth: int, instance: int | None) -> list[AnswerRow]:
         rows: list[AnswerRow] = []
@@ -551,21 +702,11 @@ def labelled_answers(
                 for number in sorted(instances.get((prefix, name), ())):
                     inner = walk(path, f"{key}[{number}]", depth + 1, number)
                     if inner:
-                        heading = AnswerRow(
-                            kind="repeat",
-                            path=f"{key}[{number}]",
-                            label=group.label,
-                            instance=number,
-                            depth=depth,
-                        )
-                        rows += [heading, *inner]
+                        rows += [heading(group, f"{key}[{number}]", number, depth), *inner]
             else:
                 inner = walk(path, key, depth + 1, instance)
                 if inner:
-                    heading = AnswerRow(
-                        kind="group", path=key, label=group.label, instance=instance, depth=depth
-                    )
-                    rows += [heading, *inner]
+                    rows += [heading(group, key, instance, depth), *inner]
         return rows
 
     rows = walk("", "", 0, None)

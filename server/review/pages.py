@@ -21,7 +21,7 @@ from server.extensions import db
 from server.filetypes import inert, is_inline, media_kind, read_head, served_type
 from server.geography.models import Commune, Village
 from server.i18n import current_language, localized
-from server.questionnaires.labels import form_labels, labelled_answers
+from server.questionnaires.labels import form_labels, labelled_answers, strip_indexes
 from server.questionnaires.models import Form
 from server.redirects import local_target
 from server.review.services import (
@@ -37,6 +37,7 @@ from server.review.services import (
 )
 from server.scoring.labels import CATEGORY_LABELS
 from server.scoring.models import HouseholdScore
+from server.scoring.standards import all_standards
 from server.submissions.models import Submission, SubmissionAttachment, SubmissionVersion
 from server.submissions.scope import commune_scope, in_scope, village_scope
 from server.web_forms import filter_date, list_page, run_and_flash
@@ -193,22 +194,34 @@ def detail(submission_id: int):
     submission = submission_for(current_user, submission_id)
     version = submission.current_version
     labels = form_labels(version.form_version.xform, current_language())
-    rows = labelled_answers(labels, version.fields)
+    # What the form computed (calculates, preloads) only when asked for: a reviewer reads
+    # what was asked of the household.
+    calculated = request.args.get("tinh-toan") == "1"
+    rows = labelled_answers(labels, version.fields, include_calculated=calculated)
     files = [(a, _kind_of(a)) for a in version.attachments if a.blob_sha256]
     return render_template(
         "review/submission.html",
         submission=submission,
         version=version,
         rows=rows,
+        calculated=calculated,
+        hidden_calculated=not calculated and _any_calculated(labels, version.fields),
         files=files,
         points=_geopoints(version),
         score=_score_of(submission),
+        standard_names={code: s.name_vi for code, s in all_standards().items()},
         household=household_of(submission),
         history=_history(submission),
         categories=CATEGORY_LABELS,
         states=STATE_LABELS,
         staff_states=STAFF_STATES,
     )
+
+
+def _any_calculated(labels, answers: dict) -> bool:
+    """Whether the submission holds a value the form computed (hidden unless asked for)."""
+    answered = {strip_indexes(key) for key in answers}
+    return any(f.calculated for f in labels.fields.values() if f.path in answered)
 
 
 def _history(submission: Submission) -> list[dict]:

@@ -22,7 +22,15 @@ from typing import Any
 from server.i18n import vi_number
 from server.scoring.b1 import B1Result, PointTable, score_b1
 from server.scoring.facts import HouseholdFacts
-from server.scoring.rules import SETTLED, STATUS_VI, IndicatorResult, Outcome, evaluate
+from server.scoring.rules import (
+    NO_WORDS,
+    SETTLED,
+    STATUS_VI,
+    FactWords,
+    IndicatorResult,
+    Outcome,
+    evaluate,
+)
 from server.scoring.standards import Standard
 
 
@@ -120,17 +128,20 @@ def score_household(  # noqa: PLR0912, PLR0915  (the decision table reads best a
     table: PointTable | None = None,
     *,
     b1_score: float | None = None,
+    words: FactWords = NO_WORDS,
 ) -> ScoreResult:
     """Score and classify one household.  A pure function of its arguments.
 
     ``b1_score`` is a score A the caller already has (a paper questionnaire scored by hand,
-    another system's result); it replaces computing score A from ``table``.
+    another system's result); it replaces computing score A from ``table``.  ``words`` are the
+    labels of coded answers (fact → code → label, from the questionnaire the facts came from):
+    reasons and explanation name a coded answer by its label, by its code when it has none.
     """
     area = household.area_type
     points = standard.value("points_per_deprivation")
     if household.screened_out and standard.value("phieu_a_stops_review"):
         return _screened_out(household, standard)
-    indicators = tuple(evaluate(i, household, standard) for i in standard.indicators)
+    indicators = tuple(evaluate(i, household, standard, words) for i in standard.indicators)
     deprived = sum(1 for r in indicators if r.outcome == Outcome.DEPRIVED)
     unknown = sum(1 for r in indicators if r.outcome == Outcome.UNKNOWN)
     score_b, score_b_max = points * deprived, points * (deprived + unknown)
@@ -217,11 +228,16 @@ def score_household(  # noqa: PLR0912, PLR0915  (the decision table reads best a
         elif cutoff is None:
             explanation.append("Chuẩn này chưa có ngưỡng điểm A chính thức.")
         else:
+            items = {line.item: line.vi or line.item for line in b1.lines}
             if b1.missing:
-                explanation.append("Thiếu câu trả lời B1: " + ", ".join(b1.missing) + ".")
+                explanation.append(
+                    "Thiếu câu trả lời B1: " + ", ".join(items[i] for i in b1.missing) + "."
+                )
             if b1.invalid:
                 explanation.append(
-                    "Câu trả lời B1 không có trong bảng điểm: " + ", ".join(b1.invalid) + "."
+                    "Câu trả lời B1 không có trong bảng điểm: "
+                    + ", ".join(items[i] for i in b1.invalid)
+                    + "."
                 )
     elif known_area and by_b1 is None and cutoff is None:
         explanation.append("Chuẩn này chưa có ngưỡng điểm A chính thức.")

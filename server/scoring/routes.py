@@ -2,6 +2,8 @@
 
 Stateless and read-only, so a self-assessment app or another system may call it without an
 account.  ``GET /api/v1/openapi.json`` describes it (OpenAPI 3, generated from the schemas).
+Facts are canonical codes; with ``form_id`` (a shipped Phiếu B) the reasons name coded answers
+by that form's choice labels, without it by their codes.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from server.i18n import vi_number
 from server.ratelimit.service import hit
 from server.scoring.engine import CATEGORY_VI, score_household
 from server.scoring.models import HouseholdScore, ScoringJob
+from server.scoring.rules import NO_WORDS
 from server.scoring.schemas import ScoreOut, ScoreRequest
 from server.scoring.standards import StandardError, all_standards, standard_for_year
 from server.scoring.tables import current_table, region_matches, shipped_tables
+from server.scoring.wording import shipped_forms, shipped_words
 from server.submissions.models import Submission, SubmissionVersion
 from server.submissions.scope import in_scope
 
@@ -38,6 +42,10 @@ def score():
     ---
     post:
       summary: Classify a household (poor, near-poor, …) with the reasons
+      description: >-
+        Facts are canonical codes (those of the shipped Phiếu B choice lists). The reasons and
+        the explanation name coded answers by the choice labels of the shipped form given as
+        form_id, and by their canonical code when no form_id is given.
       requestBody:
         required: true
         content:
@@ -50,7 +58,9 @@ def score():
             application/json:
               schema: ScoreOut
         400:
-          description: Every field error of the request (or a list, string or number too long)
+          description: >-
+            Every field error of the request (or a list, string or number too long); an
+            unknown form_id (score.no_form, listing the shipped forms)
         413:
           description: The body is larger than the limit
         429:
@@ -130,12 +140,30 @@ def score():
                 {"b1_table": sorted(shipped_tables())},
             )
         _check_table_fits(table, standard.code, household)
-    result = score_household(household, standard, table, b1_score=data["b1_score"])
+    result = score_household(
+        household, standard, table, b1_score=data["b1_score"], words=_words(data["form_id"])
+    )
     if result.b1 is not None and result.b1.invalid:
         _refuse_invalid_b1(table, result.b1.invalid)
     body = ScoreOut().dump(result)
     body["category_vi"] = CATEGORY_VI[result.category]
     return jsonify(body)
+
+
+def _words(form_id: str | None):
+    """The choice labels of a shipped form for the reasons; codes without a form."""
+    if form_id is None:
+        return NO_WORDS
+    try:
+        return shipped_words(form_id)
+    except KeyError:
+        raise AppError(
+            "score.no_form",
+            400,
+            "Không có biểu mẫu Phiếu B này để lấy nhãn câu trả lời.",
+            "No such shipped Phiếu B form to word the answers with.",
+            {"form_id": shipped_forms()},
+        ) from None
 
 
 def _refuse_invalid_b1(table, items: tuple[str, ...]) -> None:

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import enum
 import operator
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from server.scoring.facts import HouseholdFacts, Member
 from server.scoring.standards import Standard
+
+#: The words of coded answers: canonical fact → option code → label (the questionnaire's choice
+#: labels, built by the scoring service from the form the answers came from).  Reasons name a
+#: code the words do not know by the code itself.
+FactWords = Mapping[str, Mapping[str, str]]
+NO_WORDS: FactWords = MappingProxyType({})
 
 
 class Outcome(enum.StrEnum):
@@ -71,6 +79,21 @@ _FACT_VI = {
     "digital_use": "sử dụng dịch vụ số",
     "waste": "xử lý rác thải",
 }
+
+
+def fact_value_words(fact: str, value: Any, words: FactWords) -> str:
+    """A coded value in words ("Giếng khoan"), or the code when its label is unknown; a set
+    of codes as their words, comma-separated, in the order of the words."""
+    labels = words.get(fact, {})
+    if isinstance(value, frozenset | set | list | tuple):
+        return ", ".join(sorted(labels.get(v, v) for v in value))
+    return labels.get(str(value), str(value))
+
+
+def _fact_is(fact: str, value: Any, words: FactWords) -> str:
+    """ "nguồn nước: Giếng khoan" — the fact named beside its value, so that a code the words
+    do not know still reads as what it is."""
+    return f"{_FACT_VI.get(fact, fact)}: {fact_value_words(fact, value, words)}"
 
 
 def member_fact(member: Member, fact: str, standard: Standard) -> Any:  # noqa: PLR0911
@@ -199,18 +222,24 @@ def unsettled_parts(indicator: dict, standard: Standard) -> tuple[str, ...]:
         parts.append(f"tiêu chí ({STATUS_VI[indicator['status']]})")
     groups = [*rule.get("when_any", []), rule.get("when", [])]
     used = {c["fact"] for group in groups for c in group}
-    for fact, words in _DEFINITION_VI.items():
+    for fact, term in _DEFINITION_VI.items():
         if fact in used and standard.data[fact]["status"] not in SETTLED:
-            parts.append(f"{words} ({STATUS_VI[standard.data[fact]['status']]})")
+            parts.append(f"{term} ({STATUS_VI[standard.data[fact]['status']]})")
     if rule.get("lists_status", "verified") not in SETTLED:
         parts.append(f"danh sách giá trị ({STATUS_VI[rule['lists_status']]})")
     return tuple(parts)
 
 
-def evaluate(indicator: dict, household: HouseholdFacts, standard: Standard) -> IndicatorResult:
+def evaluate(
+    indicator: dict,
+    household: HouseholdFacts,
+    standard: Standard,
+    words: FactWords = NO_WORDS,
+) -> IndicatorResult:
+    """One indicator's outcome and reasons; coded answers in ``words`` (their codes without)."""
     rule = indicator["rule"]
     kind = rule["kind"]
-    outcome, reasons = _EVALUATORS[kind](rule, household, standard, indicator)
+    outcome, reasons = _EVALUATORS[kind](rule, household, standard, indicator, words)
     return IndicatorResult(
         code=indicator["code"],
         name_vi=indicator["vi"],
@@ -221,7 +250,7 @@ def evaluate(indicator: dict, household: HouseholdFacts, standard: Standard) -> 
     )
 
 
-def _any_member(rule, household, standard, indicator):
+def _any_member(rule, household, standard, indicator, _words):
     if not household.members:
         return Outcome.UNKNOWN, ["chưa có danh sách thành viên"]
     deprived, unknown = [], []
@@ -239,7 +268,7 @@ def _any_member(rule, household, standard, indicator):
     return Outcome.NOT_DEPRIVED, []
 
 
-def _member_share(rule, household, standard, indicator):
+def _member_share(rule, household, standard, indicator, _words):
     """More than ``above`` of the members: decided as soon as the known members settle it
     whichever way the unknown ones turn out."""
     if not household.members:
@@ -274,14 +303,14 @@ def _member_share(rule, household, standard, indicator):
     ]
 
 
-def _count_not_in(rule, household, _standard, indicator):
+def _count_not_in(rule, household, _standard, indicator, words):
     failing, unknown = [], []
     for fact, good in rule["facts"].items():
         value = getattr(household, fact)
         if value is None:
             unknown.append(_FACT_VI.get(fact, fact))
         elif value not in good:
-            failing.append(f"{_FACT_VI.get(fact, fact)}: {value}")
+            failing.append(_fact_is(fact, value, words))
     if len(failing) >= rule["at_least"]:
         return Outcome.DEPRIVED, [f"{indicator['deprived_vi']} ({'; '.join(failing)})"]
     if len(failing) + len(unknown) >= rule["at_least"]:
@@ -289,7 +318,7 @@ def _count_not_in(rule, household, _standard, indicator):
     return Outcome.NOT_DEPRIVED, []
 
 
-def _per_person_below(rule, household, _standard, indicator):
+def _per_person_below(rule, household, _standard, indicator, _words):
     value = getattr(household, rule["fact"])
     if value is None or not household.members:
         return Outcome.UNKNOWN, ["thiếu diện tích nhà hoặc danh sách thành viên"]
@@ -301,16 +330,18 @@ def _per_person_below(rule, household, _standard, indicator):
     return Outcome.NOT_DEPRIVED, [text]
 
 
-def _household_not_in(rule, household, _standard, indicator):
+def _household_not_in(rule, household, _standard, indicator, words):
     value = getattr(household, rule["fact"])
     if value is None:
         return Outcome.UNKNOWN, [f"thiếu thông tin ({_FACT_VI.get(rule['fact'], rule['fact'])})"]
     if value not in rule["values"]:
-        return Outcome.DEPRIVED, [f"{indicator['deprived_vi']} ({value})"]
-    return Outcome.NOT_DEPRIVED, [str(value)]
+        return Outcome.DEPRIVED, [
+            f"{indicator['deprived_vi']} ({_fact_is(rule['fact'], value, words)})"
+        ]
+    return Outcome.NOT_DEPRIVED, [_fact_is(rule["fact"], value, words)]
 
 
-def _household_equals(rule, household, _standard, indicator):
+def _household_equals(rule, household, _standard, indicator, _words):
     value = getattr(household, rule["fact"])
     if value is None:
         return Outcome.UNKNOWN, [f"thiếu thông tin ({_FACT_VI.get(rule['fact'], rule['fact'])})"]
@@ -319,13 +350,14 @@ def _household_equals(rule, household, _standard, indicator):
     return Outcome.NOT_DEPRIVED, []
 
 
-def _household_none_of(rule, household, _standard, indicator):
+def _household_none_of(rule, household, _standard, indicator, words):
     value = getattr(household, rule["fact"])
     if value is None:
         return Outcome.UNKNOWN, [f"thiếu thông tin ({_FACT_VI.get(rule['fact'], rule['fact'])})"]
-    if not set(value) & set(rule["values"]):
+    present = set(value) & set(rule["values"])
+    if not present:
         return Outcome.DEPRIVED, [indicator["deprived_vi"]]
-    return Outcome.NOT_DEPRIVED, [", ".join(sorted(set(value) & set(rule["values"])))]
+    return Outcome.NOT_DEPRIVED, [_fact_is(rule["fact"], present, words)]
 
 
 _EVALUATORS = {

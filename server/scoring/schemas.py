@@ -168,17 +168,33 @@ class ScoreRequest(Schema):
         validate=validate.Range(-MAX_B1_SCORE, MAX_B1_SCORE),
     )
 
+    form_id = Text(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "A shipped Phiếu B (phieu_b_2022, phieu_b_2027) whose choice labels "
+            'word the reasons and the explanation ("nguồn nước: Giếng khoan"). Without it '
+            'they name coded answers by their canonical code ("nguồn nước: gieng_khoan").'
+        },
+    )
+
     @validates_schema(skip_on_field_errors=False)
     def _one_of(self, data, **_kwargs) -> None:
         if "year" in data and "standard" in data:
             raise ValidationError({"standard": ["Give a year or a standard, not both."]})
 
 
+_IN_WORDS = (
+    "Coded answers in the words of the request's form_id (its choice labels), else by their "
+    "canonical code."
+)
+
+
 class IndicatorOut(Schema):
     code = fields.String()
     name_vi = fields.String()
     outcome = fields.Function(lambda r: r.outcome.value)
-    reasons = fields.List(fields.String())
+    reasons = fields.List(fields.String(), metadata={"description": _IN_WORDS})
     status = fields.String()
     provisional = fields.Boolean()  # the indicator's rule or a definition it uses is unsettled
     provisional_vi = fields.List(fields.String())  # what is unsettled, in words
@@ -220,7 +236,7 @@ class ScoreOut(Schema):
     indicators = fields.List(fields.Nested(IndicatorOut))
     income_per_person_month = fields.Integer(allow_none=True)
     low_income_worker_household = fields.Boolean(allow_none=True)
-    explanation_vi = fields.List(fields.String())
+    explanation_vi = fields.List(fields.String(), metadata={"description": _IN_WORDS})
     # True only when what decided the verdict is unsettled (``provisional_vi`` says what).
     provisional = fields.Boolean()
     provisional_vi = fields.List(fields.String())

@@ -14,16 +14,19 @@ from server.db import utcnow
 from server.extensions import db
 from server.geography.models import Commune
 from server.households.models import Household
+from server.i18n import vi_number
 from server.questionnaires.models import Form
 from server.scoring.engine import CATEGORY_VI, score_household
 from server.scoring.evidence import complete_facts, evidence_for, record_evidence
 from server.scoring.facts import HouseholdFacts, MeasuredIncome
 from server.scoring.mapping import EvidenceMapping, Mapping, all_mappings, mappings
 from server.scoring.models import HouseholdScore, ScoringJob
+from server.scoring.rules import NO_WORDS, FactWords
 from server.scoring.schemas import ScoreOut
 from server.scoring.standards import Standard, StandardError, all_standards, standard_for_year
 from server.scoring.tables import resolve_table
 from server.scoring.transitions import TRANSITION_VI, transition
+from server.scoring.wording import form_words
 from server.submissions.models import Submission, SubmissionVersion
 
 MAX_ATTEMPTS = 5
@@ -185,18 +188,18 @@ def _income_source_notes(
         return []
     if not any(e["kind"] == "income" for e in evidence_used):
         return [
-            f"Thu nhập đo được lấy từ mục thu nhập của Phiếu B: {used.per_person_month:,} "
+            f"Thu nhập đo được lấy từ mục thu nhập của Phiếu B: {vi_number(used.per_person_month)} "
             "đ/người/tháng."
         ]
     line = (
         "Thu nhập đo được lấy từ Phiếu khảo sát thu nhập (phiếu chuyên dùng để đo thu nhập, "
-        f"được ưu tiên): {used.per_person_month:,} đ/người/tháng"
+        f"được ưu tiên): {vi_number(used.per_person_month)} đ/người/tháng"
     )
     if own is None:
         return [line + "."]
     same = "bằng" if own.per_person_month == used.per_person_month else "khác"
     return [
-        f"{line}; mục thu nhập của Phiếu B ghi {own.per_person_month:,} đ/người/tháng "
+        f"{line}; mục thu nhập của Phiếu B ghi {vi_number(own.per_person_month)} đ/người/tháng "
         f"({same} phiếu khảo sát)."
     ]
 
@@ -217,7 +220,7 @@ def _store_score(
     declared = mapping.standard if isinstance(mapping, Mapping) else None
     standard, why = standard_for_questionnaire(declared, year)
     table = _table_for(commune, standard.code, area)
-    result = score_household(facts, standard, table)
+    result = score_household(facts, standard, table, words=words_of_version(version))
     body = _SCORE_OUT.dump(result)
     body["category_vi"] = CATEGORY_VI[result.category]
     # Which standard, and why: the questionnaire's own, or the review year's.
@@ -326,6 +329,23 @@ def _household_phieu_b_versions(commune_id: int, household_code: str) -> list[Su
             .options(undefer(SubmissionVersion.fields))
         )
     )
+
+
+def words_of_version(version: SubmissionVersion) -> FactWords:
+    """The words of the coded answers of a version's questionnaire (its own form version's
+    choice labels, in Vietnamese), asked once per form version in a transaction."""
+    memo = _transaction_memo()
+    key = ("words", version.form_version_id)
+    if key not in memo:
+        memo[key] = form_words(version.submission.form.xml_form_id, version.form_version.xform)
+    return memo[key]
+
+
+def words_of_score(score: HouseholdScore) -> FactWords:
+    """The words of the coded answers a stored result was computed from (``inputs``): those
+    of the questionnaire version it scored."""
+    version = db.session.get(SubmissionVersion, score.submission_version_id)
+    return words_of_version(version) if version is not None else NO_WORDS
 
 
 def _transaction_memo() -> dict:

@@ -20,6 +20,7 @@ from server.meetings.pages import KIND_LABELS as ROUND_KIND_LABELS
 from server.meetings.pages import LIST_LABELS, STAGE_LABELS
 from server.review.services import STATE_LABELS
 from server.scoring.labels import CATEGORY_LABELS
+from server.scoring.standards import all_standards
 from server.web_forms import MAX_PAGE, ListPage
 from server.workspace.services import (
     FILTERS,
@@ -142,6 +143,7 @@ def household(code: str):
         "workspace/household.html",
         view=view,
         back=url_for(".index", **args),
+        standard_names={code: s.name_vi for code, s in all_standards().items()},
         **_labels(),
     )
 

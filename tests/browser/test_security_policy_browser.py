@@ -116,18 +116,34 @@ def test_no_policy_violation_on_the_main_pages(
     officer.visit(f"{round_page}/niem-yet", "posting")
     officer.visit(f"{round_page}/quyet-dinh", "decisions")
     officer.visit("/bao-cao", "report")
-    for chart in page.locator("svg.chart").all():  # as wide as they were, never wider than the page
+    wide = page.locator("svg.chart-wide")
+    assert wide.count() == 2 and page.locator("svg.chart-narrow:visible").count() == 0
+    for chart in wide.all():  # as wide as they were, never wider than the page
         box = chart.bounding_box()
         assert 0 < box["width"] <= float(chart.get_attribute("width")), box
-    page.set_viewport_size({"width": 400, "height": 800})  # a phone: charts shrink, same shape
-    for chart in page.locator("svg.chart").all():
+    # A phone: the narrow layout, labels over the bars, its 12-unit text drawn at >= 11 px
+    # (the wide one shrank it to ~6 px); same shape, never wider than the screen.
+    page.set_viewport_size({"width": 390, "height": 800})
+    narrow = page.locator("svg.chart-narrow")
+    assert narrow.count() == 2 and page.locator("svg.chart-wide:visible").count() == 0
+    for chart in narrow.all():
         box, width, height = (
             chart.bounding_box(),
             float(chart.get_attribute("width")),
             float(chart.get_attribute("height")),
         )
-        assert box["width"] < 400, box
+        assert box["width"] < 390, box
         assert abs(box["height"] / box["width"] - height / width) < 0.02, box
+        assert 12 * box["width"] / width >= 11, (box, width)
+    # The header is one line on a phone; its links open under "Menu" (click or keyboard).
+    assert page.locator("header").bounding_box()["height"] <= 64
+    reports_link = page.locator("header a", has_text="Báo cáo")
+    assert not reports_link.is_visible()
+    page.locator("label.nav-button").click()
+    assert reports_link.is_visible()
+    page.locator("#nav-toggle").focus()
+    page.keyboard.press("Space")
+    assert not reports_link.is_visible()
     page.set_viewport_size({"width": 1280, "height": 900})
     officer.visit("/xa/khong-co", "not-found", status=404)
 

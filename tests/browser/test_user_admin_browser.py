@@ -49,13 +49,16 @@ def test_admin_creates_a_village_head_account(new_page, live_server, seeded, tmp
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=str(tmp_path / "users.png"), full_page=True)
 
-    # The new village head logs in on their phone: read-only pages of their village.
+    # The new village head logs in on their phone: read-only pages of their village.  On a
+    # phone the header's links, "Đăng xuất" among them, are under "Menu".
+    page.get_by_text("Menu", exact=True).click()
     page.get_by_role("button", name="Đăng xuất").click()
     page.goto(f"{live_server.url}/login")
     page.get_by_label("Tên đăng nhập").fill("truongthon.hai")
     page.get_by_label("Mật khẩu").fill("truongthon-mk-1")
     page.get_by_role("button", name="Đăng nhập").click()
     expect(page.get_by_role("heading", name="Phiếu đã nhận")).to_be_visible()
+    page.get_by_text("Menu", exact=True).click()
     expect(page.locator("header")).to_contain_text("(chỉ xem)")
     expect(page.get_by_role("link", name="Đợt rà soát")).to_be_visible()
     expect(page.get_by_role("link", name="Báo cáo")).to_have_count(0)

@@ -5,6 +5,7 @@ another commune seeing nothing of it."""
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 
@@ -165,6 +166,33 @@ def test_detail_shows_labels_location_photo_and_the_labelled_score(app, world, f
     image = officer.get(images[0])
     assert image.status_code == 200
     assert image.data in [p.read_bytes() for p in filled_b.files.values()]
+
+
+def _answer_labels(page: str) -> list[str]:
+    table = page.split('<table class="answers">', 1)[1].split("</table>", 1)[0]
+    return [html.unescape(t) for t in re.findall(r'<th[^>]*scope="row"[^>]*>([^<]*)</th>', table)]
+
+
+def test_answers_leave_out_calculated_fields_unless_asked_and_name_each_member(app, world):
+    officer = _login(app, "canbo1")
+    page = officer.get(f"/xa/phieu/{world['b']}").get_data(as_text=True)
+    asked = _answer_labels(page)
+    assert "Tổng diện tích ở của hộ (m²)" in asked and "Họ và tên" in asked
+    for internal in ("is_head", "d_bhyt", "qual_rank", "member_no", "b2_count", "deviceid"):
+        assert internal not in asked, internal
+    # Member headings show the member's number and name, never an empty placeholder.
+    headings = re.findall(r'<th colspan="2" scope="rowgroup"[^>]*>([^<]*)</th>', page)
+    assert "Người thứ 1: thông tin chung" in headings
+    assert any(re.fullmatch(r"Người thứ 1 — A Thút: việc làm \(từ 15 tuổi\)", h) for h in headings)
+    assert not any("…" in h or re.search(r"—\s*[:(]|—$", h) for h in headings)
+    # A link (no script) shows them on request, and another hides them again.
+    link = re.search(r'<a href="([^"]*tinh-toan=1[^"]*)">Hiện các trường tự tính</a>', page)
+    assert link
+    full = officer.get(html.unescape(link.group(1))).get_data(as_text=True)
+    everything = _answer_labels(full)
+    assert {"is_head", "d_bhyt", "qual_rank"} <= set(everything)
+    assert set(asked) <= set(everything)
+    assert "Ẩn các trường tự tính" in full
 
 
 def test_state_changes_comments_history_and_audit(app, world):

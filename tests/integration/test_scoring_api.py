@@ -99,3 +99,51 @@ def test_openapi_description_covers_the_score_endpoint(client):
     ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert ref == "#/components/schemas/ScoreRequest"
     assert "household" in spec["components"]["schemas"]["ScoreRequest"]["properties"]
+    form_id = spec["components"]["schemas"]["ScoreRequest"]["properties"]["form_id"]
+    assert "phieu_b_2022" in form_id["description"]
+    assert "form_id" in operation["description"]
+
+
+def _reasons(body: dict) -> dict[str, list[str]]:
+    return {i["code"]: i["reasons"] for i in body["indicators"]}
+
+
+def test_reasons_name_answers_by_the_labels_of_the_form_given(client):
+    household = healthy(wall="dat", frame="tre", roof="la_tranh", info_devices=["tivi", "radio"])
+    worded = client.post(
+        "/api/v1/score", json={"household": household, "year": 2026, "form_id": "phieu_b_2022"}
+    )
+    assert worded.status_code == 200, worded.json
+    reasons = _reasons(worded.json)
+    # The labels of Phiếu B 2022's choice lists (xlsforms/phieu_b_2022.xlsx).
+    assert reasons["nuoc_sinh_hoat"] == [
+        "không tiếp cận nguồn nước sạch (nguồn nước: Nước sông, suối, ao, hồ)"
+    ]
+    assert reasons["nha_tieu"] == ["không dùng nhà tiêu hợp vệ sinh (nhà tiêu: Không có nhà tiêu)"]
+    assert reasons["chat_luong_nha"] == [
+        "ít nhất 2 trong 3 kết cấu chính (tường, khung cột, mái) không bền chắc "
+        "(vật liệu tường: Đất (trình tường), vôi rơm; khung cột: Tre, nứa, luồng; "
+        "mái: Lá, tranh, tre, nứa)"
+    ]
+    assert reasons["phuong_tien_tt"] == ["phương tiện thông tin: Radio, đài, Ti vi"]
+    assert any(
+        "(nguồn nước: Nước sông, suối, ao, hồ)" in line for line in worded.json["explanation_vi"]
+    )
+    # Without a form, the same sentences name the canonical codes.
+    coded = client.post("/api/v1/score", json={"household": household, "year": 2026})
+    assert _reasons(coded.json)["nuoc_sinh_hoat"] == [
+        "không tiếp cận nguồn nước sạch (nguồn nước: nuoc_mat)"
+    ]
+    assert _reasons(coded.json)["phuong_tien_tt"] == ["phương tiện thông tin: radio, tivi"]
+    # The verdict does not depend on the words.
+    assert worded.json["category"] == coded.json["category"]
+    assert worded.json["score_b"] == coded.json["score_b"] == 40
+
+
+def test_an_unknown_form_for_the_words_is_refused_naming_the_shipped_ones(client):
+    reply = client.post(
+        "/api/v1/score", json={"household": healthy(), "year": 2026, "form_id": "phieu_a"}
+    )
+    assert reply.status_code == 400
+    assert reply.json["code"] == "score.no_form"
+    assert reply.json["details"]["form_id"] == ["phieu_b_2022", "phieu_b_2027"]

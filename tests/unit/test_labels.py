@@ -193,7 +193,10 @@ def test_repeat_with_two_members_in_order(phieu_b_vi):
     by_path = {r.path: r for r in rows}
     assert by_path["members[1]"].label == "Thành viên hộ"
     assert (by_path["members[1]"].instance, by_path["members[2]"].instance) == (1, 2)
-    assert by_path["members[2]/info"].label == "Người thứ …: thông tin chung"
+    # the heading shows the instance's own answers (<output value="../member_no"/>)
+    assert by_path["members[2]/info"].label == "Người thứ 2: thông tin chung"
+    assert by_path["members[2]/info"].filled is True
+    assert by_path["members[1]"].filled is False
     assert by_path["members[2]/info/sex"].display == "Nữ"
     assert by_path["members[1]/info/sex"].display == "Nam"
     assert by_path["members[2]/info/name"].instance == 2
@@ -202,6 +205,56 @@ def test_repeat_with_two_members_in_order(phieu_b_vi):
     assert by_path["members[2]/member_no"].calculated is True
     assert by_path["members[2]/info/name"].calculated is False
     assert by_path["housing/floor_area"].instance is None
+
+
+def test_member_headings_show_the_number_and_name_and_no_dangling_dash(phieu_b_vi):
+    answers = {
+        "members[1]/member_no": "1",
+        "members[1]/info/name": "Nguyễn Văn A",
+        "members[1]/work/work_status": "that_nghiep",
+        "members[2]/member_no": "2",
+        "members[2]/info/name": "",  # no name given
+        "members[2]/work/work_status": "that_nghiep",
+        "members[3]/member_no": "3",  # the name was not asked at all
+        "members[3]/work/work_status": "that_nghiep",
+    }
+    rows = labelled_answers(phieu_b_vi, answers)
+    headings = [r.label for r in rows if r.kind == "group" and r.path.endswith("/work")]
+    assert headings == [
+        "Người thứ 1 — Nguyễn Văn A: việc làm (từ 15 tuổi)",
+        "Người thứ 2: việc làm (từ 15 tuổi)",
+        "Người thứ 3: việc làm (từ 15 tuổi)",
+    ]
+    assert all("…" not in r.label for r in rows)
+
+
+def test_calculated_fields_are_left_out_when_not_asked_for(phieu_b_vi):
+    answers = {
+        "start": "2026-09-18T12:15:00.000+07:00",
+        "hh_code": "DEMO01-T01-0022",
+        "members[1]/member_no": "1",
+        "members[1]/info/name": "A Rin",
+        "members[1]/info/relationship": "chu_ho",
+        "members[1]/is_head": "1",
+        "members[1]/d_bhyt": "0",
+        "members[1]/qual_rank": "0",
+        "housing/wall": "go_ben_chac",
+        "wall_durable": "1",
+    }
+    everything = labelled_answers(phieu_b_vi, answers)
+    assert {"members[1]/is_head", "members[1]/d_bhyt", "start"} <= {r.path for r in everything}
+    asked = labelled_answers(phieu_b_vi, answers, include_calculated=False)
+    assert [(r.kind, r.path) for r in asked] == [
+        ("repeat", "members[1]"),
+        ("group", "members[1]/info"),
+        ("answer", "members[1]/info/name"),
+        ("answer", "members[1]/info/relationship"),
+        ("group", "housing"),
+        ("answer", "housing/wall"),
+    ]
+    # the heading still shows the member's number, read from the hidden calculate
+    assert asked[1].label == "Người thứ 1: thông tin chung"
+    assert asked[3].display == "Chủ hộ"
 
 
 def test_repeat_instances_are_numbered_numerically():
@@ -305,7 +358,7 @@ def test_demo_submission_through_the_real_flattening():
     with_notes = labelled_answers(form_labels(xform, "en"), answers, include_notes=True)
     paths = [r.path for r in with_notes]
     assert paths.index("member_note") == paths.index("member_count") + 1
-    assert _answer(with_notes, "member_note").label == "The household has … members."
+    assert _answer(with_notes, "member_note").label == "The household has 2 members."
 
 
 # --- other XForms -----------------------------------------------------------------------------
@@ -422,6 +475,10 @@ def test_fallbacks_inline_items_and_relative_refs():
         ("g/q4", "OK"),
         ("hidden", "x"),
     ]
+    # an absolute output is filled in; empty, it leaves no gap
+    assert _answer(rows, "g/q2").label == "Câu hai"
+    filled = labelled_answers(labels, {"q1": "một", "g/q2": "1"})
+    assert _answer(filled, "g/q2").label == "Câu một hai"
 
 
 def test_hostile_xml_is_refused():
