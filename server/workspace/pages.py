@@ -27,6 +27,7 @@ from server.workspace.services import (
     ListQuery,
     communes_for,
     household_view,
+    matching,
     progress_total,
     registry_rows,
     review_years,
@@ -102,7 +103,7 @@ def index():
     query = _query(_year(current))
     number = _page()
     found = registry_rows(current_user, query, number, PAGE_SIZE)
-    outside = unregistered_rows(current_user, query)
+    outside = unregistered_rows(current_user, query)  # every one: the progress counts them
     communes = communes_for(current_user)
     args = _list_args()
     by_village = village_progress(current_user, query, outside)
@@ -118,7 +119,7 @@ def index():
             pages=max(1, -(-found.total // PAGE_SIZE)),
             args={k: v for k, v in args.items() if k != "page"},
         ),
-        outside=outside,
+        outside=matching(outside, query),
         villages_progress=by_village,
         progress_total=progress_total(by_village, _("Tổng")) if len(by_village) > 1 else None,
         reviewers_progress=reviewer_progress(current_user, query),

@@ -643,10 +643,8 @@ def unregistered_rows(actor: User, query: ListQuery) -> list[HouseholdRow]:
     """Households with a questionnaire of the year that are not in the registry: one per
     household code the registry does not know, one per questionnaire without a code (a new
     household), and a request (Mẫu số 01) naming a head the village's registry does not have.
-    They are few (at most :data:`MAX_UNREGISTERED` questionnaires are read); the search and the
-    filters apply to them too."""
-    if query.show in ("chua_co_phieu", "ngheo_chua_co_gi"):
-        return []  # they all have a questionnaire, and no status of last year
+    They are few (at most :data:`MAX_UNREGISTERED` questionnaires are read); the year, commune
+    and village of ``query`` apply here, its search and filter in :func:`matching`."""
     scope = _outside_scope(actor, query)
     rows: dict[object, HouseholdRow] = {}
 
@@ -682,17 +680,6 @@ def unregistered_rows(actor: User, query: ListQuery) -> list[HouseholdRow]:
     _add_outside_requests(actor, query, rows, row_for)
     found = list(rows.values())
     _fill_outside_stages(found, query.year)
-    if query.q.strip():
-        wanted, code = fold_name(query.q), query.q.strip().lower()
-        found = [
-            r
-            for r in found
-            if wanted in fold_name(r.head_name) or (r.code and code in r.code.lower())
-        ]
-    if query.show == "thay_doi":
-        found = [r for r in found if r.changed]
-    elif query.show == "khong_thong_nhat":
-        found = [r for r in found if r.disagree]
     return sorted(
         found,
         key=lambda r: (
@@ -702,6 +689,25 @@ def unregistered_rows(actor: User, query: ListQuery) -> list[HouseholdRow]:
             r.head_name,
         ),
     )
+
+
+def matching(rows: list[HouseholdRow], query: ListQuery) -> list[HouseholdRow]:
+    """The households outside the registry that the query's search and filter keep (they all
+    have a questionnaire and no status of last year)."""
+    if query.show in ("chua_co_phieu", "ngheo_chua_co_gi"):
+        return []
+    if query.q.strip():
+        wanted, code = fold_name(query.q), query.q.strip().lower()
+        rows = [
+            r
+            for r in rows
+            if wanted in fold_name(r.head_name) or (r.code and code in r.code.lower())
+        ]
+    if query.show == "thay_doi":
+        return [r for r in rows if r.changed]
+    if query.show == "khong_thong_nhat":
+        return [r for r in rows if r.disagree]
+    return rows
 
 
 def _outside_options():

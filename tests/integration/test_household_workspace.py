@@ -231,19 +231,28 @@ def test_a_row_shows_the_years_questionnaires_result_state_and_stage(app, commun
     assert missing == {"phieu_a", "de_nghi"}
 
 
-def test_progress_per_village_and_per_reviewer(app, commune):
-    page = _get(commune["officer"], "/xa/ho")
-    rows = {
+def _progress(page: str) -> dict[str, list[int]]:
+    """Label → (households, with Phiếu B, with a verdict, approved) of the progress tables."""
+    return {
         html.unescape(m.group(1)): [int(n) for n in re.findall(r"<td[^>]*>\s*(\d+)", m.group(2))]
         for m in re.finditer(r'<tr><th scope="row">([^<]+)</th>(.*?)</tr>', page, re.S)
     }
+
+
+def test_progress_per_village_and_per_reviewer(app, commune):
+    page = _get(commune["officer"], "/xa/ho")
+    rows = _progress(page)
     # households, with Phiếu B, with a verdict, approved.  T01: 0101–0105 and 0999 (outside).
     assert rows["T01 – Thôn Một"] == [6, 5, 5, 0]
     assert rows["T02 – Thôn Hai"] == [1, 0, 0, 0]
     assert rows["T03 – Làng Ba"] == [2, 0, 0, 0]
+    assert rows["Tổng"] == [9, 5, 5, 0]
     # The reviewer sent five Phiếu B and two income surveys (one for a household with one).
     assert rows["Rà soát viên Một (rsv1)"] == [6, 5, 5, 0]
     assert 'max="6" value="5"' in page  # the bar of T01
+    # The search and the filter choose the rows, not what the progress counts.
+    for url in ("/xa/ho?show=chua_co_phieu", "/xa/ho?q=khong+co+ai", "/xa/ho?show=thay_doi"):
+        assert _progress(_get(commune["officer"], url)) == rows, url
 
 
 def test_the_year_can_be_chosen_and_defaults_to_the_review_under_way(app, commune):
