@@ -46,6 +46,7 @@ COMMUNE_PAGES = (
     "decisions",
     "exports",
     "reports",
+    "maps",
 )
 ADMIN_PAGES = ("audit", "forms_admin", "b1_admin", "user_admin")
 # Blueprints with both: their /admin/… routes are the administrators'.
@@ -137,7 +138,7 @@ def _text_of(reply) -> str:
             for value in row
             if value is not None
         )
-    assert reply.mimetype in ("text/html", "text/csv"), reply.mimetype
+    assert reply.mimetype in ("text/html", "text/csv", "application/json"), reply.mimetype
     return reply.get_data(as_text=True)
 
 
@@ -274,7 +275,13 @@ def test_another_communes_staff_reach_nothing_on_any_route(app, walked, stranger
     assert checked == len(walked["routes"]) >= 30
     assert _snapshot(app, home) == before
     # Asking for the commune by its code is refused too.
-    for url in ("/bao-cao?commune=X1", "/bao-cao.xlsx?commune=X1", "/xa/phieu?commune=X1"):
+    for url in (
+        "/bao-cao?commune=X1",
+        "/bao-cao.xlsx?commune=X1",
+        "/xa/phieu?commune=X1",
+        "/xa/ban-do?commune=X1",
+        "/xa/ban-do.json?commune=X1",
+    ):
         reply = browser.get(url)
         if reply.status_code == 200:
             assert not [t for t in own_data if t in _text_of(reply)], url
