@@ -394,14 +394,14 @@ def test_other_communes_and_provinces_see_none_of_it(app, commune):
     assert _codes(_get(admin, "/xa/ho?commune=X2")) == [OTHER_COMMUNE]
 
 
-def test_0018_folds_the_names_already_in_the_registry(app, seeded):
+def test_0019_folds_the_names_already_in_the_registry(app, seeded):
     """Households recorded before the folded name existed get it from the migration, so the
     search finds them too; the downgrade drops the column."""
     from sqlalchemy import inspect, text
 
     from server import schema
 
-    schema.downgrade(app, "0017")
+    schema.downgrade(app, "0018")
     with app.app_context(), db.engine.begin() as connection:
         for number, head in enumerate(["Nguyễn  Văn Đức", "Ksor H'Bia", ""], start=1):
             connection.execute(
@@ -424,7 +424,7 @@ def test_0018_folds_the_names_already_in_the_registry(app, seeded):
         ("X1-T01-0002", "ksor h'bia"),
         ("X1-T01-0003", ""),
     ]
-    schema.downgrade(app, "0017")
+    schema.downgrade(app, "0018")
     with app.app_context(), db.engine.connect() as connection:
         columns = {c["name"] for c in inspect(connection).get_columns("households")}
     assert "head_name_folded" not in columns and "head_name" in columns
