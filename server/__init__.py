@@ -137,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.scoring.routes import staff_bp as scoring_staff_bp
     from server.status.routes import bp as status_bp
     from server.submissions.routes import bp as submissions_bp
+    from server.workspace.pages import bp as workspace_bp
 
     app.register_blueprint(openrosa_bp)
     app.register_blueprint(openrosa_bp, url_prefix="/key/<token>", name="openrosa_key")
@@ -153,6 +154,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(b1_tables_api_bp)
     app.register_blueprint(b1_admin_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(workspace_bp)
     app.register_blueprint(meetings_bp)
     app.register_blueprint(publication_bp)
     app.register_blueprint(decisions_bp)

@@ -38,7 +38,16 @@ from tests.integration.procedure import (
 )
 
 # Pages over one commune's data, and pages only province administrators may open.
-COMMUNE_PAGES = ("review", "meetings", "publication", "decisions", "exports", "reports", "maps")
+COMMUNE_PAGES = (
+    "review",
+    "workspace",
+    "meetings",
+    "publication",
+    "decisions",
+    "exports",
+    "reports",
+    "maps",
+)
 ADMIN_PAGES = ("audit", "forms_admin", "b1_admin", "user_admin")
 # Blueprints with both: their /admin/… routes are the administrators'.
 MIXED_PAGES = ("approvals",)
@@ -104,6 +113,7 @@ def _walk_the_procedure(app, village) -> dict[str, object]:
             "round_id": village["round"],
             "monthly_round_id": monthly_id,
             "village_code": "T01",
+            "code": "X1-T01-0101",  # a household of the registry
             "meeting_id": db.session.scalar(select(VillageMeeting.id)),
             "number": db.session.scalar(select(func.max(Posting.number))),
             "complaint_id": complaint_id,
