@@ -29,8 +29,11 @@ from server.extensions import db
 from server.meetings.exports import STATUS_VI
 from server.meetings.methods import DISAGREE_LABEL, METHOD_LABELS, methods_of
 from server.meetings.models import HouseholdCase
-from server.meetings.services import round_for
+from server.meetings.pages import STAGE_LABELS
+from server.meetings.services import review_states, round_for
+from server.meetings.settings import held_back
 from server.publication.services import case_of
+from server.review.services import REVIEW_WORDS
 from server.scoring.engine import CATEGORY_VI, Category
 from server.scoring.labels import CATEGORY_LABELS
 from server.scoring.models import HouseholdScore
@@ -69,6 +72,7 @@ def index(round_id: int):
     ).all()
     refusals = db.session.scalars(select(Refusal).where(Refusal.round_id == review.id)).all()
     methods = methods_of(c.score_id for c in cases)
+    states = review_states(c.submission_id for c in cases)
     return render_template(
         "decisions/index.html",
         review=review,
@@ -86,6 +90,19 @@ def index(round_id: int):
         needs_opinion=needs_province_opinion(review.commune.province_id),
         consultation=consultation_of(review),
         opinion_states=CONSULTATION_STATES,
+        review_states=states,
+        review_words=REVIEW_WORDS,
+        stages=STAGE_LABELS,
+        approved_only=review.commune.meeting_lists_approved_only,
+        held={
+            c.id
+            for c in cases
+            if held_back(
+                review.commune.meeting_lists_approved_only,
+                c.stage,
+                states.get(c.submission_id),
+            )
+        },
     )
 
 

@@ -17,6 +17,8 @@ from server.errors import AppError
 from server.extensions import db
 from server.households.models import Household, HouseholdStatus, HouseholdYearStatus
 from server.meetings.models import HouseholdCase, ReviewRound
+from server.meetings.services import review_states
+from server.meetings.settings import held_back
 from server.publication.models import Complaint, Posting
 
 CERTIFIED = ("ngheo", "can_ngheo")
@@ -29,6 +31,8 @@ BLOCKING_VI = {
     "changed": "kết quả thay đổi sau phúc tra chưa niêm yết lại",
 }
 NOT_VOTED = ("khong_thuoc_dien", "chua_du_ket_qua")
+# A household the commune's rule kept out of the meeting (its result not approved yet).
+HELD_BACK_WHY_VI = "kết quả chưa được duyệt nên chưa đưa ra họp dân (xã chỉ đưa hộ đã duyệt)"
 
 
 def recognised_status(previous: str, category: str) -> HouseholdStatus:
@@ -83,9 +87,13 @@ def readiness(review: ReviewRound, signed_on: date | None = None) -> Readiness:
         .where(HouseholdCase.round_id == review.id)
         .order_by(HouseholdCase.household_code)
     ).all()
+    approved_only = bool(review.commune.meeting_lists_approved_only)
+    states = review_states(c.submission_id for c in cases)
     for case in cases:
         if case.list_type == "chua_du_ket_qua":
             out.left_out.append(case)
+        elif held_back(approved_only, case.stage, states.get(case.submission_id)):
+            out.blocking.append((case, HELD_BACK_WHY_VI))
         elif case.list_type == "khong_thuoc_dien" and case.stage == "listed":
             continue  # unchanged "neither": recorded without a vote
         elif case.stage in BLOCKING_VI:

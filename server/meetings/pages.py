@@ -44,9 +44,11 @@ from server.meetings.services import (
     village_of,
     villages_of,
 )
+from server.meetings.settings import HELD_BACK, HELD_BACK_VI, set_approved_only
+from server.review.services import REVIEW_WORDS
 from server.scoring.engine import CATEGORY_VI, Category
 from server.submissions.scope import commune_scope
-from server.web_forms import form_date
+from server.web_forms import form_date, run_and_flash
 
 bp = Blueprint("meetings", __name__, url_prefix="/xa/ra-soat")
 STAFF = STAFF_ROLES
@@ -94,6 +96,22 @@ def index():
         kinds=KIND_LABELS,
         this_year=date.today().year,
     )
+
+
+@bp.post("/cai-dat")
+@staff_page(*STAFF)
+def change_settings():
+    """A commune's rule for its meeting lists (form fields ``commune`` and ``approved_only``:
+    "1" only approved results, anything else every result)."""
+    form = request.form
+    approved_only = form.get("approved_only") == "1"
+    run_and_flash(
+        lambda: set_approved_only(current_user, form.get("commune", ""), approved_only),
+        _("Đã lưu: chỉ đưa hộ đã duyệt ra họp dân.")
+        if approved_only
+        else _("Đã lưu: đưa mọi hộ có kết quả ra họp dân."),
+    )
+    return redirect(url_for(".index"))
 
 
 @bp.post("")
@@ -177,7 +195,8 @@ def _village_context(round_id: int, village_code: str):
     except AppError:
         abort(404)
     lists = village_lists(review, village)
-    rows = {name: list_rows(lists.lists[name], lists.scores) for name in LIST_ORDER}
+    rows = {name: list_rows(lists.lists[name], lists.scores, lists.states) for name in LIST_ORDER}
+    rows[HELD_BACK] = list_rows(lists.held, lists.scores, lists.states)
     return review, village, lists, rows
 
 
@@ -198,6 +217,8 @@ def village_page(round_id: int, village_code: str):
         today=date.today(),
         method_labels=METHOD_LABELS,
         disagree_label=DISAGREE_LABEL,
+        held_back=HELD_BACK,
+        review_words=REVIEW_WORDS,
     )
 
 
@@ -212,6 +233,8 @@ def village_pdf(round_id: int, village_code: str):
         lists=lists,
         rows=rows,
         titles=LIST_TITLES_VI,
+        held_back=HELD_BACK,
+        held_back_title=HELD_BACK_VI,
     )
     return _download(
         html_to_pdf(html), "application/pdf", f"danh-sach-{review.year}-{village.code}.pdf"

@@ -673,3 +673,219 @@ def test_a_national_administrator_lands_on_the_forms_and_sees_every_province(app
     assert browser.get("/admin/nguoi-dung").status_code == 403  # accounts: provinces' own
     detail = browser.get("/admin/forms/p1_form").get_data(as_text=True)
     assert "Biểu mẫu của Tỉnh Thử." in detail and 'name="state"' not in detail
+
+
+# --- the commune's writes: deciding on results, and the commune's meeting-list rule -----------
+
+
+@pytest.fixture
+def results(app, world) -> dict[str, int]:
+    """One demo-form result in each commune's village T01 (X1 and X2 of P1, Y1 of P2), sent by
+    the commune's reviewer."""
+    ids = {}
+    for commune, username in (("X1", "rsv1"), ("X2", "rsv2"), ("Y1", "rsv.y1")):
+        instance_id = new_instance_id()
+        reply = _phone(app, username).submit(demo_instance(instance_id, photo=None))[-1]
+        assert reply.status == 201, (username, reply.status)
+        with app.app_context():
+            ids[commune] = db.session.scalar(
+                select(Submission.id).where(Submission.instance_id == instance_id)
+            )
+    return ids
+
+
+def _commune_snapshot(app) -> dict:
+    """Everything the commune's writes can change."""
+    from server.geography.models import Commune
+    from server.households.models import Household
+    from server.review.models import SubmissionEvent
+
+    with app.app_context():
+        return {
+            "states": sorted(
+                db.session.execute(select(Submission.id, Submission.review_state)).tuples()
+            ),
+            "events": db.session.scalar(select(func.count()).select_from(SubmissionEvent)),
+            "rules": sorted(
+                db.session.execute(
+                    select(Commune.code, Commune.meeting_lists_approved_only)
+                ).tuples()
+            ),
+            "flags": sorted(
+                db.session.execute(select(Household.code, Household.resurvey_requested_at)).tuples()
+            ),
+            "audit": db.session.scalar(select(func.count()).select_from(AuditEvent)),
+        }
+
+
+@dataclass(frozen=True)
+class CommuneCase:
+    """One commune write: the route, who may make it, the URL and form (``{X1}`` … stand for
+    the result of that commune), and what to undo before each allowed account tries it."""
+
+    name: str
+    endpoint: str
+    allowed: frozenset[str]
+    url: str
+    data: dict
+    reset: Callable | None = None  # (app) -> None
+
+
+def _commune_post(client, username: str, url: str, data: dict):
+    page = client.get("/login")
+    login = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORDS.get(username, PASSWORD)}
+        | {"csrf_token": csrf(page.get_data(as_text=True))},
+    )
+    if login.status_code != 302:  # reviewers have no web pages
+        return login
+    token = None
+    for where in ("/xa/phieu", "/admin/forms"):  # any page of theirs carries the token
+        found = client.get(where).get_data(as_text=True)
+        if 'name="csrf_token"' in found:
+            token = csrf(found)
+            break
+    return client.post(url, data=dict(data) | ({"csrf_token": token} if token else {}))
+
+
+def _rule_off(app) -> None:
+    from server.geography.models import Commune
+
+    with app.app_context(), write_transaction(db.session):
+        for commune in db.session.scalars(select(Commune)):
+            commune.meeting_lists_approved_only = False
+
+
+X1_STAFF, X2_STAFF, Y1_STAFF = (
+    ONLY({"canbo1", "admin1"}),
+    ONLY({"canbo.x2", "admin1"}),
+    ONLY({"canbo.y1", "admin2"}),
+)
+PROBLEM = {"state": "has_issues", "comment": "Ảnh nhà bị mờ", "then": "stay"}
+COMMUNE_CASES = [
+    CommuneCase(
+        "decide on an X1 result",
+        "review.change_state",
+        X1_STAFF,
+        "/xa/phieu/{X1}/trang-thai",
+        PROBLEM,
+    ),
+    CommuneCase(
+        "decide on an X2 result",
+        "review.change_state",
+        X2_STAFF,
+        "/xa/phieu/{X2}/trang-thai?village=T01",
+        PROBLEM | {"then": "next"},
+    ),
+    CommuneCase(
+        "decide on a Y1 result",
+        "review.change_state",
+        Y1_STAFF,
+        "/xa/phieu/{Y1}/trang-thai",
+        PROBLEM,
+    ),
+    CommuneCase(
+        "send an X1 household back",
+        "review.change_state",
+        X1_STAFF,
+        "/xa/phieu/{X1}/trang-thai",
+        {"state": "resurvey", "comment": "Đo lại diện tích", "then": "stay"},
+    ),
+    CommuneCase(
+        "send back (old route)",
+        "review.resurvey",
+        Y1_STAFF,
+        "/xa/phieu/{Y1}/ra-soat-lai",
+        {"reason": "Đo lại diện tích"},
+    ),
+    CommuneCase(
+        "comment on an X2 result",
+        "review.comment",
+        X2_STAFF,
+        "/xa/phieu/{X2}/nhan-xet",
+        {"comment": "Đã gọi điện"},
+    ),
+    CommuneCase(
+        "bulk: the whole page of X1",
+        "review.bulk",
+        X1_STAFF,
+        "/xa/phieu/hang-loat",
+        {"scope": "page", "page_ids": ["{X1}"]} | PROBLEM,
+    ),
+    CommuneCase(
+        "bulk: results of two provinces",
+        "review.bulk",
+        ONLY(),
+        "/xa/phieu/hang-loat",
+        {"scope": "page", "page_ids": ["{X1}", "{Y1}"]} | PROBLEM,
+    ),
+    CommuneCase(
+        "X1's meeting-list rule",
+        "meetings.change_settings",
+        X1_STAFF,
+        "/xa/ra-soat/cai-dat",
+        {"commune": "X1", "approved_only": "1"},
+        _rule_off,
+    ),
+    CommuneCase(
+        "X2's meeting-list rule",
+        "meetings.change_settings",
+        X2_STAFF,
+        "/xa/ra-soat/cai-dat",
+        {"commune": "X2", "approved_only": "1"},
+        _rule_off,
+    ),
+    CommuneCase(
+        "Y1's meeting-list rule",
+        "meetings.change_settings",
+        Y1_STAFF,
+        "/xa/ra-soat/cai-dat",
+        {"commune": "Y1", "approved_only": "1"},
+        _rule_off,
+    ),
+]
+# The review's and the meeting rule's write routes: each in COMMUNE_CASES, or walked elsewhere.
+COMMUNE_WRITES_ELSEWHERE = {
+    "meetings.create": "test_every_route_scope.py",
+    "meetings.compile_page": "test_every_route_scope.py",
+    "meetings.meeting_create": "test_every_route_scope.py",
+}
+
+
+def _filled(value, ids: dict[str, int]):
+    if isinstance(value, list):
+        return [_filled(v, ids) for v in value]
+    return value.format(**ids) if isinstance(value, str) else value
+
+
+def test_every_review_and_rule_write_is_in_the_commune_matrix(app):
+    writes = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.methods & {"POST", "PUT", "PATCH", "DELETE"}
+        and rule.endpoint.split(".")[0] in ("review", "meetings")
+    }
+    assert writes - {c.endpoint for c in COMMUNE_CASES} - set(COMMUNE_WRITES_ELSEWHERE) == set()
+
+
+@pytest.mark.parametrize("case", COMMUNE_CASES, ids=lambda c: c.name)
+def test_only_the_communes_staff_decide_and_set_its_rule(app, world, results, case):
+    """Every role of two provinces × two communes (and a national administrator): only the
+    commune's officer and its province's administrator change anything — every one of them
+    does — and for everyone else nothing changes."""
+    url, data = case.url.format(**results), {k: _filled(v, results) for k, v in case.data.items()}
+    before = _commune_snapshot(app)
+    for username in ACTORS:
+        if username in case.allowed:
+            continue
+        reply = _commune_post(app.test_client(), username, url, data)
+        assert reply.status_code in (302, 400, 401, 403, 404, 409), (username, reply.status_code)
+        assert _commune_snapshot(app) == before, f"{username} changed something: {case.name}"
+    for username in sorted(case.allowed):
+        if case.reset is not None:
+            case.reset(app)
+        before = _commune_snapshot(app)
+        reply = _commune_post(app.test_client(), username, url, data)
+        assert reply.status_code == 302, (username, reply.status_code)
+        assert _commune_snapshot(app) != before, f"{username} changed nothing: {case.name}"
