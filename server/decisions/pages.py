@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from server.accounts.models import Role
 from server.accounts.web import staff_page
 from server.approvals.labels import STATE_LABELS as CONSULTATION_STATES
 from server.approvals.services import consultation_of, needs_province_opinion
+from server.db import write_transaction
 from server.decisions.models import Refusal
 from server.decisions.services import (
     days_left,
@@ -26,10 +27,12 @@ from server.decisions.services import (
 from server.documents.pdf import html_to_pdf
 from server.errors import AppError
 from server.extensions import db
+from server.i18n import localized
 from server.meetings.exports import STATUS_VI
 from server.meetings.methods import DISAGREE_LABEL, METHOD_LABELS, methods_of
+from server.meetings.missing import MISSING_REASONS, missing_households
 from server.meetings.models import HouseholdCase
-from server.meetings.pages import STAGE_LABELS
+from server.meetings.pages import LAST_STATUS_LABELS, MISSING_REASON_LABELS, STAGE_LABELS
 from server.meetings.services import review_states, round_for
 from server.meetings.settings import held_back
 from server.publication.services import case_of
@@ -63,6 +66,11 @@ def _round(round_id: int):
 @bp.get("/<int:round_id>/quyet-dinh")
 @staff_page(*STAFF)
 def index(round_id: int):
+    return _index(round_id)
+
+
+def _index(round_id: int, typed: dict | None = None, status: int = 200):
+    """The decision page; ``typed``: what was typed into a refused decision form."""
     review = _round(round_id)
     decision = decision_of(review)
     cases = db.session.scalars(
@@ -77,6 +85,10 @@ def index(round_id: int):
         "decisions/index.html",
         review=review,
         decision=decision,
+        typed=typed or {},
+        missing=missing_households(review),
+        missing_reasons=MISSING_REASON_LABELS,
+        last_status_labels=LAST_STATUS_LABELS,
         check=None if decision else readiness(review),
         cases=cases,
         methods=methods,
@@ -103,24 +115,31 @@ def index(round_id: int):
                 states.get(c.submission_id),
             )
         },
-    )
+    ), status
 
 
 @bp.post("/<int:round_id>/quyet-dinh")
 @staff_page(*STAFF)
 def sign(round_id: int):
+    """Record the decision; refused, the page again with the reasons and what was typed."""
     form = request.form
-    run_and_flash(
-        lambda: sign_decision(
-            current_user,
-            _round(round_id),
-            form.get("number", ""),
-            _signed_date(form.get("signed_on")),
-            form.get("signer_name", ""),
-            form.get("signer_title", ""),
-        ),
-        _("Đã ghi quyết định công nhận."),
-    )
+    try:
+        with write_transaction(db.session):
+            sign_decision(
+                current_user,
+                _round(round_id),
+                form.get("number", ""),
+                _signed_date(form.get("signed_on")),
+                form.get("signer_name", ""),
+                form.get("signer_title", ""),
+            )
+    except AppError as error:
+        if error.status == 404:
+            abort(404)
+        flash(localized(error.message_vi, error.message_en), "error")
+        typed = {k: form.get(k, "") for k in ("number", "signed_on", "signer_name", "signer_title")}
+        return _index(round_id, typed, error.status)
+    flash(_("Đã ghi quyết định công nhận."), "info")
     return redirect(url_for(".index", round_id=round_id))
 
 
@@ -169,6 +188,9 @@ def decision_pdf(round_id: int):
             decision=decision,
             lists=_decided_lists(review),
             titles=DECISION_LISTS,
+            missing=missing_households(review),
+            missing_reasons=MISSING_REASONS,
+            statuses=STATUS_VI,
         ),
         f"quyet-dinh-{review.year}.pdf",
     )

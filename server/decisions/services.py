@@ -16,6 +16,7 @@ from server.decisions.models import Certificate, Decision, Refusal
 from server.errors import AppError
 from server.extensions import db
 from server.households.models import Household, HouseholdStatus, HouseholdYearStatus
+from server.meetings.missing import unexplained
 from server.meetings.models import HouseholdCase, ReviewRound
 from server.meetings.services import review_states
 from server.meetings.settings import held_back
@@ -82,6 +83,14 @@ def readiness(review: ReviewRound, signed_on: date | None = None) -> Readiness:
     province_says = opinion_problem(review)
     if province_says:
         out.problems.append(province_says)
+    forgotten = unexplained(review)
+    if forgotten:
+        out.problems.append(
+            f"{len(forgotten)} hộ nghèo/cận nghèo năm {review.year - 1} chưa có kết quả năm "
+            f"{review.year} và chưa ghi lý do (ghi lý do ở trang đợt rà soát): "
+            + "; ".join(f"{m.household.code} {m.household.head_name}" for m in forgotten)
+            + "."
+        )
     cases = db.session.scalars(
         select(HouseholdCase)
         .where(HouseholdCase.round_id == review.id)

@@ -27,6 +27,7 @@ from server.meetings.methods import (
     method_vi,
     methods_of,
 )
+from server.meetings.missing import MISSING_REASONS, NOTE_MAX, missing_households, record_reason
 from server.meetings.requests import requests_for
 from server.meetings.services import (
     LIST_ORDER,
@@ -75,6 +76,33 @@ LIST_LABELS = {
     "khong_thuoc_dien": _l("Không thuộc diện nghèo, cận nghèo (không biểu quyết)"),
     "chua_du_ket_qua": _l("Chưa đủ kết quả (không biểu quyết)"),
 }
+# The reasons a household of last year's lists has no result (server.meetings.missing).
+MISSING_REASON_LABELS = {
+    "moved": _l("Chuyển đi nơi khác"),
+    "merged_split": _l("Nhập hộ hoặc tách hộ"),
+    "died_out": _l("Hộ không còn người"),
+    "not_reviewed": _l("Chưa rà soát được"),
+    "other": _l("Lý do khác"),
+}
+LAST_STATUS_LABELS = {"ngheo": _l("Hộ nghèo"), "can_ngheo": _l("Hộ cận nghèo")}
+assert set(MISSING_REASON_LABELS) == set(MISSING_REASONS)
+
+
+def missing_context(review, village=None, typed=None) -> dict:
+    """What ``meetings/_missing.html`` needs: the missing households (of the village when
+    given, else of the user's villages), the reasons' labels and what was typed into a refused
+    form."""
+    visible = {v.id for v in villages_of(review, current_user)}
+    return {
+        "missing": [
+            m for m in missing_households(review, village) if m.household.village_id in visible
+        ],
+        "missing_village": village,
+        "missing_reasons": MISSING_REASON_LABELS,
+        "last_status_labels": LAST_STATUS_LABELS,
+        "note_max": NOTE_MAX,
+        "missing_typed": typed or {},
+    }
 
 
 def _fail(error: AppError):
@@ -148,12 +176,17 @@ def create():
 @bp.get("/<int:round_id>")
 @staff_page(*VIEWERS)
 def round_page(round_id: int):
+    return _round_page(round_id)
+
+
+def _round_page(round_id: int, typed: dict | None = None, status: int = 200):
     try:
         review = round_for(current_user, round_id)
     except AppError:
         abort(404)
     return render_template(
         "meetings/round.html",
+        **missing_context(review, None, typed),
         review=review,
         counts=stage_counts(review),
         disagreements=disagreement_counts(review),
@@ -162,7 +195,43 @@ def round_page(round_id: int):
         today=date.today(),
         stages=STAGE_LABELS,
         kinds=KIND_LABELS,
-    )
+    ), status
+
+
+@bp.post("/<int:round_id>/ho-chua-co-ket-qua")
+@staff_page(*STAFF)
+def missing_reason(round_id: int):
+    """Record why a household of last year's lists has no result (form fields ``household``,
+    ``reason``, ``note``; ``village``: the village page it was sent from).  A refused reason
+    shows the page again with the message and what was typed (4xx)."""
+    form = request.form
+    village_code = form.get("village") or None
+    typed = {
+        "household": form.get("household", ""),
+        "reason": form.get("reason", ""),
+        "note": form.get("note", ""),
+    }
+    try:
+        household_id = int(typed["household"])
+    except ValueError:
+        abort(404)
+    try:
+        with write_transaction(db.session):
+            review = round_for(current_user, round_id)
+            record_reason(current_user, review, household_id, typed["reason"], typed["note"])
+    except AppError as error:
+        if error.status == 404:
+            abort(404)
+        flash(localized(error.message_vi, error.message_en), "error")
+        if village_code:
+            return _village_page(round_id, village_code, typed, error.status)
+        return _round_page(round_id, typed, error.status)
+    flash(_("Đã ghi lý do."), "info")
+    if village_code:
+        return redirect(
+            url_for(".village_page", round_id=round_id, village_code=village_code) + "#missing"
+        )
+    return redirect(url_for(".round_page", round_id=round_id) + "#missing")
 
 
 @bp.post("/<int:round_id>/lap-danh-sach")
@@ -203,9 +272,14 @@ def _village_context(round_id: int, village_code: str):
 @bp.get("/<int:round_id>/thon/<village_code>")
 @staff_page(*VIEWERS)
 def village_page(round_id: int, village_code: str):
+    return _village_page(round_id, village_code)
+
+
+def _village_page(round_id: int, village_code: str, typed: dict | None = None, status=200):
     review, village, lists, rows = _village_context(round_id, village_code)
     return render_template(
         "meetings/village.html",
+        **missing_context(review, village, typed),
         review=review,
         village=village,
         lists=lists,
@@ -219,7 +293,7 @@ def village_page(round_id: int, village_code: str):
         disagree_label=DISAGREE_LABEL,
         held_back=HELD_BACK,
         review_words=REVIEW_WORDS,
-    )
+    ), status
 
 
 @bp.get("/<int:round_id>/thon/<village_code>/danh-sach.pdf")
@@ -327,6 +401,8 @@ def minutes_pdf(round_id: int, meeting_id: int):
         "meetings/minutes_print.html",
         review=review,
         meeting=meeting,
+        missing=missing_households(review, meeting.village),
+        missing_reasons=MISSING_REASONS,
         copies=("Bản lưu tại thôn", "Bản gửi Ban Chỉ đạo rà soát cấp xã"),
         statuses=STATUS_VI,
         categories={c.value: CATEGORY_VI[c] for c in Category},

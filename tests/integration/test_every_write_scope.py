@@ -14,6 +14,7 @@ import base64
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 import yaml
@@ -26,6 +27,7 @@ from server.blobs import blob_store
 from server.db import write_transaction
 from server.extensions import db
 from server.geography.models import Commune, Village
+from server.meetings.models import MissingHouseholdReason
 from server.questionnaires.models import Form, FormAssignment, FormVersion, VersionState
 from server.questionnaires.services import assign_form, create_version, get_form
 from server.scoring.models import B1Table, CommuneB1Table
@@ -714,6 +716,17 @@ def _commune_snapshot(app) -> dict:
             "flags": sorted(
                 db.session.execute(select(Household.code, Household.resurvey_requested_at)).tuples()
             ),
+            "missing": sorted(
+                db.session.execute(
+                    select(
+                        MissingHouseholdReason.round_id,
+                        MissingHouseholdReason.household_id,
+                        MissingHouseholdReason.reason,
+                        MissingHouseholdReason.note,
+                        MissingHouseholdReason.recorded_at,
+                    )
+                ).tuples()
+            ),
             "audit": db.session.scalar(select(func.count()).select_from(AuditEvent)),
         }
 
@@ -850,6 +863,7 @@ COMMUNE_WRITES_ELSEWHERE = {
     "meetings.create": "test_every_route_scope.py",
     "meetings.compile_page": "test_every_route_scope.py",
     "meetings.meeting_create": "test_every_route_scope.py",
+    "meetings.missing_reason": "test_only_the_communes_staff_explain_a_missing_household",
 }
 
 
@@ -889,3 +903,119 @@ def test_only_the_communes_staff_decide_and_set_its_rule(app, world, results, ca
         reply = _commune_post(app.test_client(), username, url, data)
         assert reply.status_code == 302, (username, reply.status_code)
         assert _commune_snapshot(app) != before, f"{username} changed nothing: {case.name}"
+
+
+@pytest.fixture
+def missing(app, world) -> dict[str, int]:
+    """In each commune (X1, X2 of P1; Y1 of P2) an annual 2026 round and a household of its
+    village T01, poor in 2025, with no 2026 result: ``R_X1`` … the rounds, ``H_X1`` … the
+    households."""
+    from server.households.models import (
+        Household,
+        HouseholdStatus,
+        HouseholdYearStatus,
+        ListSource,
+    )
+    from server.meetings.models import ReviewRound
+
+    ids = {}
+    with app.app_context(), write_transaction(db.session):
+        for commune in db.session.scalars(select(Commune)):
+            t01 = next(v for v in commune.villages if v.code == "T01")
+            household = Household(
+                commune=commune,
+                village=t01,
+                code=f"{commune.code}-T01-9001",
+                head_name=f"Hộ vắng {commune.code}",
+                list_source=ListSource.ON_LIST,
+            )
+            review = ReviewRound(
+                commune_id=commune.id,
+                year=2026,
+                kind="dinh_ky",
+                month=0,
+                started_on=date(2026, 9, 1),
+            )
+            db.session.add_all([household, review])
+            db.session.add(
+                HouseholdYearStatus(household=household, year=2025, status=HouseholdStatus.POOR)
+            )
+            db.session.flush()
+            ids[f"R_{commune.code}"], ids[f"H_{commune.code}"] = review.id, household.id
+    return ids
+
+
+def _no_reasons(app) -> None:
+    from sqlalchemy import delete
+
+    with app.app_context(), write_transaction(db.session):
+        db.session.execute(delete(MissingHouseholdReason))
+
+
+MISSING_URL = "/xa/ra-soat/{R}/ho-chua-co-ket-qua"
+MISSING_CASES = [
+    CommuneCase(
+        "explain X1's missing household",
+        "meetings.missing_reason",
+        X1_STAFF,
+        MISSING_URL.replace("{R}", "{R_X1}"),
+        {"household": "{H_X1}", "reason": "moved", "note": "Vào Bình Dương"},
+        _no_reasons,
+    ),
+    CommuneCase(
+        "explain X2's missing household (from its village page)",
+        "meetings.missing_reason",
+        X2_STAFF,
+        MISSING_URL.replace("{R}", "{R_X2}"),
+        {"household": "{H_X2}", "reason": "other", "note": "Hộ ở rẫy", "village": "T01"},
+        _no_reasons,
+    ),
+    CommuneCase(
+        "explain Y1's missing household",
+        "meetings.missing_reason",
+        Y1_STAFF,
+        MISSING_URL.replace("{R}", "{R_Y1}"),
+        {"household": "{H_Y1}", "reason": "died_out"},
+        _no_reasons,
+    ),
+    CommuneCase(
+        "Y1's household through X1's round",
+        "meetings.missing_reason",
+        ONLY(),
+        MISSING_URL.replace("{R}", "{R_X1}"),
+        {"household": "{H_Y1}", "reason": "moved"},
+    ),
+    CommuneCase(
+        "X2's household through X1's round",
+        "meetings.missing_reason",
+        ONLY(),
+        MISSING_URL.replace("{R}", "{R_X1}"),
+        {"household": "{H_X2}", "reason": "moved"},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", MISSING_CASES, ids=lambda c: c.name)
+def test_only_the_communes_staff_explain_a_missing_household(app, world, missing, case):
+    """Recording why a household of last year's lists has no result: every role of two
+    provinces × two communes (and a national administrator) — only the commune's officer and
+    its province's administrator record it (each of them does), for everyone else (village
+    heads included) nothing changes; a household of another commune through a round is found
+    by no one."""
+    url = case.url.format(**missing)
+    data = {k: _filled(v, missing) for k, v in case.data.items()}
+    before = _commune_snapshot(app)
+    for username in ACTORS:
+        if username in case.allowed:
+            continue
+        reply = _commune_post(app.test_client(), username, url, data)
+        assert reply.status_code in (302, 400, 401, 403, 404, 409), (username, reply.status_code)
+        assert _commune_snapshot(app) == before, f"{username} changed something: {case.name}"
+    for username in sorted(case.allowed):
+        case.reset(app)
+        before = _commune_snapshot(app)
+        reply = _commune_post(app.test_client(), username, url, data)
+        assert reply.status_code == 302, (username, reply.status_code)
+        after = _commune_snapshot(app)
+        assert after != before, f"{username} changed nothing: {case.name}"
+        assert [m[1:3] for m in after["missing"]] == [(int(data["household"]), data["reason"])]
