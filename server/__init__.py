@@ -17,6 +17,7 @@ from server.config import Defaults, flag, load_secret_key
 from server.db import configure_sqlite
 from server.errors import register_error_writers
 from server.extensions import csrf, db, login_manager
+from server.maps.tiles import check_tile_settings
 from server.proxies import TrustedProxies, parse_networks
 
 
@@ -46,6 +47,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
     _configure_cookies(app)
+    check_tile_settings(app.config)  # a map background that cannot work: say so now
     _configure_logging()
     # Non-file multipart fields (a client may send the submission XML as one) may be this big.
     app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_SUBMISSION_XML_BYTES"]
@@ -121,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.audit.pages import bp as audit_bp
     from server.decisions.pages import bp as decisions_bp
     from server.exports.pages import bp as exports_bp
+    from server.maps.pages import bp as maps_bp
     from server.meetings.pages import bp as meetings_bp
     from server.openrosa.routes import bp as openrosa_bp
     from server.publication.pages import bp as publication_bp
@@ -134,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.scoring.routes import staff_bp as scoring_staff_bp
     from server.status.routes import bp as status_bp
     from server.submissions.routes import bp as submissions_bp
+    from server.workspace.pages import bp as workspace_bp
 
     app.register_blueprint(openrosa_bp)
     app.register_blueprint(openrosa_bp, url_prefix="/key/<token>", name="openrosa_key")
@@ -150,12 +154,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(b1_tables_api_bp)
     app.register_blueprint(b1_admin_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(workspace_bp)
     app.register_blueprint(meetings_bp)
     app.register_blueprint(publication_bp)
     app.register_blueprint(decisions_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(maps_bp)
     # Phones and API clients authenticate every request (no cookies), so CSRF cannot apply.
     for blueprint in (
         openrosa_bp,

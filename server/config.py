@@ -128,6 +128,14 @@ class Defaults:
     # cannot keep both sync workers busy for long.
     SCORE_RATE_LIMIT = 120
     SCORE_RATE_WINDOW_SECONDS = 60
+    # The household map's background (server/maps/tiles.py): a tile URL template such as
+    # "https://{s}.tile.example.org/{z}/{x}/{y}.png", the attribution the provider asks for
+    # (shown on the map; HTML allowed) and {s}'s subdomains.  Empty: no tiles, the map is a
+    # plain coordinate plot and the browser fetches nothing from elsewhere.
+    MAP_TILE_URL = ""
+    MAP_TILE_ATTRIBUTION = ""
+    MAP_TILE_SUBDOMAINS = "abc"
+    MAP_TILE_MAX_ZOOM = 19
 
 
 def load_secret_key(instance_path: Path) -> str:

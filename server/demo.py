@@ -138,10 +138,17 @@ def setup(server_url: str) -> None:
         f"{review.households} households"
     )
     click.echo(
-        f"demo submissions: {counts['phieu_b'] + counts['phieu_a']} received "
-        f"({counts['phieu_b']} Phiếu B, {counts['phieu_a']} Phiếu A), "
+        f"demo submissions: {counts['phieu_b'] + counts['phieu_a'] + counts['income']} received "
+        f"({counts['phieu_b']} Phiếu B, {counts['phieu_a']} Phiếu A, "
+        f"{counts['income']} phiếu khảo sát thu nhập), "
         f"{sum(counts['categories'].values())} results "
         f"({_category_summary(counts['categories'])}); B1 table: {DEMO_LABEL_VI}"
+    )
+    click.echo(
+        f"demo income surveys: {counts['income']} farming households, "
+        f"{counts['categories'].get(Category.AVERAGE.value, 0)} of average living standard, "
+        f"{counts['methods_disagree']} flagged "
+        "“B1 và thu nhập không thống nhất — cần xem xét”"
     )
     click.echo(f"review page for the officer: {base}/xa/phieu")
     click.echo(f"collect settings qr png: {png}")

@@ -6,6 +6,11 @@ outcome — poor, near-poor, neither, or "cannot determine" (one answer missing)
 the scoring engine with the commune's B1 table before it is sent; the instance XML is built
 from the published form version's own instance skeleton, so it matches whatever version is
 published.  Instance IDs are derived from the household code: seeding again sends nothing twice.
+
+A handful of farming households also answered the average-living-standard income survey
+(:mod:`server.demo_income`), chosen so that measured income agrees with the B1 method for some
+(households of average living standard among them) and disagrees across the line for others;
+each household's result with both methods is checked against the engine before it is sent.
 """
 
 from __future__ import annotations
@@ -40,6 +45,15 @@ from server.demo_households import (
     seed_registry,
     seed_villages,
 )
+from server.demo_income import (
+    INCOME,
+    ROLES,
+    IncomeSurvey,
+    draw_income,
+    income_fields,
+    income_times,
+    instance_name,
+)
 from server.errors import AppError
 from server.extensions import db
 from server.geography.models import Commune
@@ -48,7 +62,8 @@ from server.questionnaires.services import assign_form
 from server.scoring.b1 import PointTable, score_b1
 from server.scoring.b1_store import assign_table
 from server.scoring.engine import Category, ScoreResult, score_household
-from server.scoring.mapping import Mapping, all_mappings
+from server.scoring.facts import MeasuredIncome
+from server.scoring.mapping import EvidenceMapping, Mapping, all_mappings
 from server.scoring.models import CommuneB1Table, HouseholdScore
 from server.scoring.services import enqueue, pending_job_ids, process_jobs
 from server.scoring.standards import Standard, standard_for_year
@@ -890,10 +905,15 @@ class _Scorer:
     table: PointTable | None
     region: str
 
-    def score(self, values: dict[str, str | None]) -> ScoreResult:
+    def score(
+        self, values: dict[str, str | None], income: MeasuredIncome | None = None
+    ) -> ScoreResult:
+        """The Phiếu B's result; with ``income``, as completed by an income survey."""
         answers = {k: v or "" for k, v in values.items()}
         mapped = self.mapping.apply(answers, self.region)
         facts = dataclasses.replace(mapped.facts, area_type="rural")
+        if income is not None:
+            facts = dataclasses.replace(facts, income=income)
         return score_household(facts, self.standard, self.table)
 
     def score_a(self, household: _Household) -> float | None:
@@ -927,6 +947,58 @@ def _answers_for(
     return values
 
 
+def plan_income_surveys(
+    planned: list[PlannedHousehold], scorer: _Scorer, reviewer: User
+) -> list[IncomeSurvey]:
+    """The households that answered the income survey, role by role (:data:`ROLES`): farming
+    households, taken in a seeded order, whose Phiếu B gives its planned outcome and whose
+    result with both methods — the income survey read by its own mapping, scored by the engine —
+    is the role's: its category, the B1 method deciding, the methods agreeing or not."""
+    mapping = all_mappings()[INCOME]
+    assert isinstance(mapping, EvidenceMapping)
+    line = scorer.standard.value("income_line", "rural")
+    outcomes = {role.outcome for role in ROLES}
+    order = sorted(
+        (h for h in planned if h.outcome in outcomes),
+        key=lambda h: (rng_for("thu_nhap-order", h.code).random(), h.code),
+    )
+    chosen: list[IncomeSurvey] = []
+    for role in ROLES:
+        found = 0
+        taken = {survey.household.code for survey in chosen}
+        for household in order:
+            if found == role.count:
+                break
+            if (
+                household.code in taken
+                or household.outcome != role.outcome
+                or (role.statuses and household.last_status not in role.statuses)
+            ):
+                continue
+            started, _sent = _times(household)
+            values = _answers_for(household, scorer, reviewer, started, "signature.png")
+            if scorer.score(values).category != _TARGET[household.outcome]:
+                continue
+            survey = draw_income(household, role, values, line)
+            if survey is None:
+                continue
+            fields = income_fields(survey, reviewer, household.review_date, "signature.png")
+            read = mapping.apply({k: v or "" for k, v in fields.items()}).data
+            result = scorer.score(values, MeasuredIncome(**read))
+            near = role.b1_within is None or (
+                result.score_a is not None
+                and abs(result.score_a - (result.cutoff or 0)) <= role.b1_within
+            )
+            if near and (result.category, result.method, result.methods_disagree) == (
+                role.category,
+                "b1",
+                role.disagree,
+            ):
+                chosen.append(survey)
+                found += 1
+    return chosen
+
+
 # --- seeding -------------------------------------------------------------------------------------
 
 
@@ -934,6 +1006,7 @@ def _answers_for(
 class SeedResult:
     phieu_b: int  # sent now
     phieu_a: int
+    income: int  # income surveys
     scored: int  # scoring jobs that gave a result
 
 
@@ -994,34 +1067,42 @@ def seed_submissions(
     commune: Commune, reviewer: User, planned: list[PlannedHousehold], batch: int = 60
 ) -> SeedResult:
     """Send the planned households' questionnaires that are not stored yet, then run the
-    scoring queue.  Forms that are not published are skipped."""
-    b_version, a_version = _version(PHIEU_B), _version(PHIEU_A)
+    scoring queue.  Forms that are not published are skipped (the income surveys too when
+    Phiếu B is not published: they complete it)."""
+    versions = {form: _version(form) for form in (PHIEU_B, PHIEU_A, INCOME)}
     standard = standard_for_year(REVIEW_YEAR)
     table = resolve_table(commune, standard.code, "rural")  # every demo village is rural
     scorer = _Scorer(all_mappings()[PHIEU_B], standard, table, commune.region)
     with write_transaction(db.session):
-        for version in (b_version, a_version):
+        for version in versions.values():
             if version is not None:
                 assign_form(version.form, commune, actor=None)
     stored = set(
         db.session.scalars(
             select(SubmissionVersion.instance_id).where(
                 SubmissionVersion.form_id.in_(
-                    [v.form_id for v in (b_version, a_version) if v is not None]
+                    [v.form_id for v in versions.values() if v is not None]
                 ),
             )
         )
     )
-    outgoing = _outgoing(planned, b_version, a_version, stored)
+    surveys = (
+        plan_income_surveys(planned, scorer, reviewer)
+        if versions[INCOME] is not None and versions[PHIEU_B] is not None
+        else []
+    )
+    outgoing = _outgoing(planned, versions, stored, surveys)
     sent: Counter[str] = Counter()
     if outgoing:
         sent = _send(outgoing, commune, reviewer, scorer, batch)
     scored = process_jobs(pending_job_ids(limit=100_000))
-    return SeedResult(sent[PHIEU_B], sent[PHIEU_A], scored)
+    return SeedResult(sent[PHIEU_B], sent[PHIEU_A], sent[INCOME], scored)
 
 
-def _outgoing(planned, b_version, a_version, stored) -> list[tuple]:
-    """(sent at, form, version, household) still to send, oldest first; Phiếu A goes first."""
+def _outgoing(planned, versions, stored, surveys: list[IncomeSurvey]) -> list[tuple]:
+    """(sent at, form, version, household, income survey or None) still to send, oldest first;
+    Phiếu A goes first, the income survey a few days after the Phiếu B."""
+    b_version, a_version, i_version = versions[PHIEU_B], versions[PHIEU_A], versions[INCOME]
     outgoing = []
     for household in planned:
         if household.outcome == "pending":
@@ -1029,10 +1110,15 @@ def _outgoing(planned, b_version, a_version, stored) -> list[tuple]:
         _started, sent = _times(household)
         if household.phieu_a and a_version is not None:
             if instance_id(PHIEU_A, household.code) not in stored:
-                outgoing.append((sent - timedelta(minutes=1), PHIEU_A, a_version, household))
+                outgoing.append((sent - timedelta(minutes=1), PHIEU_A, a_version, household, None))
         if household.outcome != "stop" and b_version is not None:
             if instance_id(PHIEU_B, household.code) not in stored:
-                outgoing.append((sent, PHIEU_B, b_version, household))
+                outgoing.append((sent, PHIEU_B, b_version, household, None))
+    for survey in surveys:
+        household = survey.household
+        if instance_id(INCOME, household.code) not in stored:
+            _day, sent = income_times(survey, household.review_date)
+            outgoing.append((sent - _LOCAL, INCOME, i_version, household, survey))
     outgoing.sort(key=lambda item: (item[0], item[1], item[3].code))
     return outgoing
 
@@ -1044,7 +1130,7 @@ def _send(outgoing, commune, reviewer, scorer, batch) -> Counter[str]:
     sent: Counter[str] = Counter()
     for start in range(0, len(outgoing), batch):
         with write_transaction(db.session):
-            for when, form, version, household in outgoing[start : start + batch]:
+            for when, form, version, household, survey in outgoing[start : start + batch]:
                 if version.id not in skeletons:
                     skeletons[version.id] = (
                         _skeleton(version),
@@ -1054,18 +1140,24 @@ def _send(outgoing, commune, reviewer, scorer, batch) -> Counter[str]:
                 skeleton, repeats, criteria = skeletons[version.id]
                 started, _sent = _times(household)
                 files: list[IncomingFile] = []
+                png = signatures[int(household.code[-2:]) % len(signatures)]
+                name = f"{household.code} – {household.head_name} ({household.village.name})"
                 if form == PHIEU_A:
                     if not criteria:
                         continue
                     started -= timedelta(minutes=15)
                     values = phieu_a_fields(household, reviewer, started, criteria)
+                elif form == INCOME:  # the head always signs it (the form requires it)
+                    signature = _collect_file_name(when)
+                    day, _sent = income_times(survey, household.review_date)
+                    values = income_fields(survey, reviewer, day, signature)
+                    files.append(IncomingFile(signature, png, "image/png"))
+                    name = instance_name(survey)
                 else:
                     signature = _signature_name(household, when)
                     values = _answers_for(household, scorer, reviewer, started, signature)
                     if signature:
-                        png = signatures[int(household.code[-2:]) % len(signatures)]
                         files.append(IncomingFile(signature, png, "image/png"))
-                name = f"{household.code} – {household.head_name} ({household.village.name})"
                 xml = instance_xml(
                     skeleton, repeats, values, instance_id(form, household.code), name
                 )
@@ -1100,6 +1192,11 @@ def _signature_name(household: PlannedHousehold, when: datetime) -> str | None:
     disagrees = household.outcome == "neither" and household.last_status == "ngheo"
     if (disagrees and rng.random() < 0.4) or rng.random() < 0.04:
         return None
+    return _collect_file_name(when)
+
+
+def _collect_file_name(when: datetime) -> str:
+    """How Collect names a signature: the milliseconds since the epoch (``when`` in UTC)."""
     return f"{(when - datetime(1970, 1, 1)) // timedelta(milliseconds=1)}.png"
 
 
@@ -1117,14 +1214,29 @@ def seeded_counts(commune: Commune) -> dict[str, Any]:
         db.session.execute(
             select(Form.xml_form_id, func.count())
             .join(Submission, Submission.form_id == Form.id)
-            .where(Submission.commune_id == commune.id, Form.xml_form_id.in_((PHIEU_B, PHIEU_A)))
+            .where(
+                Submission.commune_id == commune.id,
+                Form.xml_form_id.in_((PHIEU_B, PHIEU_A, INCOME)),
+            )
             .group_by(Form.xml_form_id)
         ).all()
+    )
+    disagree = db.session.scalar(
+        select(func.count())
+        .select_from(HouseholdScore)
+        .join(Submission, Submission.id == HouseholdScore.submission_id)
+        .where(
+            Submission.commune_id == commune.id,
+            HouseholdScore.current.is_(True),
+            HouseholdScore.methods_disagree.is_(True),
+        )
     )
     return {
         "phieu_b": forms.get(PHIEU_B, 0),
         "phieu_a": forms.get(PHIEU_A, 0),
+        "income": forms.get(INCOME, 0),
         "categories": categories,
+        "methods_disagree": disagree,
     }
 
 
@@ -1161,6 +1273,6 @@ def seed_demo_review(commune_code: str, reviewer_username: str) -> DemoReview:
     reviewer = db.session.scalar(select(User).where(User.username == reviewer_username))
     commune = db.session.scalar(select(Commune).where(Commune.code == commune_code))
     if reviewer is None or reviewer.commune_id != commune.id:
-        return DemoReview(len(planned), written, SeedResult(0, 0, 0))
+        return DemoReview(len(planned), written, SeedResult(0, 0, 0, 0))
     result = seed_submissions(commune, reviewer, planned)
     return DemoReview(len(planned), written, result)

@@ -20,18 +20,26 @@ from flask import Flask, current_app, request
 # No inline script or style, no plugins, no <base> rewriting, forms only to this site, never in
 # a frame.  Images are the site's own (attachments on the review page); the QR codes and charts
 # are inline SVG markup, which needs nothing more.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
+
+
+def content_security_policy(image_sources: tuple[str, ...] = ()) -> str:
+    """The policy; ``image_sources`` are other origins a page may show images from (the map
+    page's configured tile server, :mod:`server.maps.tiles`), nothing else is widened."""
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            " ".join(("img-src 'self'", *image_sources)),
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
     )
-)
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 # same-origin (not no-referrer): over https Flask-WTF refuses a form posted without a same-site
 # Referer, and the language switch on a page answering a POST goes back to the page the form was

@@ -60,6 +60,7 @@ ACTION_LABELS = {
     "submission.review_state": _l("Đổi trạng thái phiếu"),
     "submission.comment": _l("Nhận xét phiếu"),
     "submission.resurvey": _l("Yêu cầu rà soát lại"),
+    "commune.meeting_lists_rule": _l("Đổi cách lập danh sách họp dân của xã"),
     "round.open": _l("Mở đợt rà soát"),
     "round.compile": _l("Lập danh sách họp dân"),
     "case.stage": _l("Đổi bước của hộ trong đợt rà soát"),

@@ -19,6 +19,7 @@ from server.documents.pdf import PrintDocument
 from server.errors import AppError
 from server.extensions import db
 from server.meetings.exports import STATUS_VI
+from server.meetings.missing import MISSING_REASONS, missing_households
 from server.meetings.models import HouseholdCase, ReviewRound
 from server.scoring.engine import CATEGORY_VI, Category
 from server.scoring.models import HouseholdScore
@@ -71,10 +72,19 @@ def decision_document(review: ReviewRound) -> PrintDocument:
     """The decision and its four lists (404 before it is signed)."""
     decision = signed_decision(review)
     lists = decided_lists(review)
-    rows = HEADING_ROWS + sum(len(cases) + 3 for cases in lists.values())
+    missing = missing_households(review)  # last year's households with no result, and why
+    rows = HEADING_ROWS + sum(len(cases) + 3 for cases in lists.values()) + len(missing) + 3
     return PrintDocument(
         "decisions/decision_print.html",
-        {"review": review, "decision": decision, "lists": lists, "titles": DECISION_LISTS},
+        {
+            "review": review,
+            "decision": decision,
+            "lists": lists,
+            "titles": DECISION_LISTS,
+            "missing": missing,
+            "missing_reasons": MISSING_REASONS,
+            "statuses": STATUS_VI,
+        },
         f"quyet-dinh-{review.year}.pdf",
         pages=ceil(rows / ROWS_PER_PAGE),
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from server.accounts.models import Role
 from server.accounts.web import staff_page
 from server.approvals.labels import STATE_LABELS as CONSULTATION_STATES
 from server.approvals.services import consultation_of, needs_province_opinion
+from server.db import write_transaction
 from server.decisions.documents import (
     certificates_document,
     certificates_of,
@@ -34,10 +35,15 @@ from server.decisions.services import (
 from server.documents.pdf import PDF_MIMETYPE
 from server.errors import AppError
 from server.extensions import db
+from server.i18n import localized
 from server.meetings.methods import DISAGREE_LABEL, METHOD_LABELS, methods_of
+from server.meetings.missing import missing_households
 from server.meetings.models import HouseholdCase
-from server.meetings.services import round_for
+from server.meetings.pages import LAST_STATUS_LABELS, MISSING_REASON_LABELS, STAGE_LABELS
+from server.meetings.services import review_states, round_for
+from server.meetings.settings import held_back
 from server.publication.services import case_of
+from server.review.services import REVIEW_WORDS
 from server.scoring.labels import CATEGORY_LABELS
 from server.web_forms import form_date, run_and_flash
 
@@ -55,6 +61,11 @@ def _round(round_id: int):
 @bp.get("/<int:round_id>/quyet-dinh")
 @staff_page(*STAFF)
 def index(round_id: int):
+    return _index(round_id)
+
+
+def _index(round_id: int, typed: dict | None = None, status: int = 200):
+    """The decision page; ``typed``: what was typed into a refused decision form."""
     review = _round(round_id)
     decision = decision_of(review)
     cases = db.session.scalars(
@@ -64,10 +75,15 @@ def index(round_id: int):
     ).all()
     refusals = db.session.scalars(select(Refusal).where(Refusal.round_id == review.id)).all()
     methods = methods_of(c.score_id for c in cases)
+    states = review_states(c.submission_id for c in cases)
     return render_template(
         "decisions/index.html",
         review=review,
         decision=decision,
+        typed=typed or {},
+        missing=missing_households(review),
+        missing_reasons=MISSING_REASON_LABELS,
+        last_status_labels=LAST_STATUS_LABELS,
         check=None if decision else readiness(review),
         cases=cases,
         methods=methods,
@@ -81,24 +97,44 @@ def index(round_id: int):
         needs_opinion=needs_province_opinion(review.commune.province_id),
         consultation=consultation_of(review),
         opinion_states=CONSULTATION_STATES,
-    )
+        review_states=states,
+        review_words=REVIEW_WORDS,
+        stages=STAGE_LABELS,
+        approved_only=review.commune.meeting_lists_approved_only,
+        held={
+            c.id
+            for c in cases
+            if held_back(
+                review.commune.meeting_lists_approved_only,
+                c.stage,
+                states.get(c.submission_id),
+            )
+        },
+    ), status
 
 
 @bp.post("/<int:round_id>/quyet-dinh")
 @staff_page(*STAFF)
 def sign(round_id: int):
+    """Record the decision; refused, the page again with the reasons and what was typed."""
     form = request.form
-    run_and_flash(
-        lambda: sign_decision(
-            current_user,
-            _round(round_id),
-            form.get("number", ""),
-            _signed_date(form.get("signed_on")),
-            form.get("signer_name", ""),
-            form.get("signer_title", ""),
-        ),
-        _("Đã ghi quyết định công nhận."),
-    )
+    try:
+        with write_transaction(db.session):
+            sign_decision(
+                current_user,
+                _round(round_id),
+                form.get("number", ""),
+                _signed_date(form.get("signed_on")),
+                form.get("signer_name", ""),
+                form.get("signer_title", ""),
+            )
+    except AppError as error:
+        if error.status == 404:
+            abort(404)
+        flash(localized(error.message_vi, error.message_en), "error")
+        typed = {k: form.get(k, "") for k in ("number", "signed_on", "signer_name", "signer_title")}
+        return _index(round_id, typed, error.status)
+    flash(_("Đã ghi quyết định công nhận."), "info")
     return redirect(url_for(".index", round_id=round_id))
 
 

@@ -16,7 +16,10 @@ from server.decisions.models import Certificate, Decision, Refusal
 from server.errors import AppError
 from server.extensions import db
 from server.households.models import Household, HouseholdStatus, HouseholdYearStatus
+from server.meetings.missing import unexplained
 from server.meetings.models import HouseholdCase, ReviewRound
+from server.meetings.services import review_states
+from server.meetings.settings import held_back
 from server.publication.models import Complaint, Posting
 
 CERTIFIED = ("ngheo", "can_ngheo")
@@ -29,6 +32,8 @@ BLOCKING_VI = {
     "changed": "kết quả thay đổi sau phúc tra chưa niêm yết lại",
 }
 NOT_VOTED = ("khong_thuoc_dien", "chua_du_ket_qua")
+# A household the commune's rule kept out of the meeting (its result not approved yet).
+HELD_BACK_WHY_VI = "kết quả chưa được duyệt nên chưa đưa ra họp dân (xã chỉ đưa hộ đã duyệt)"
 
 
 def recognised_status(previous: str, category: str) -> HouseholdStatus:
@@ -78,14 +83,26 @@ def readiness(review: ReviewRound, signed_on: date | None = None) -> Readiness:
     province_says = opinion_problem(review)
     if province_says:
         out.problems.append(province_says)
+    forgotten = unexplained(review)
+    if forgotten:
+        out.problems.append(
+            f"{len(forgotten)} hộ nghèo/cận nghèo năm {review.year - 1} chưa có kết quả năm "
+            f"{review.year} và chưa ghi lý do (ghi lý do ở trang đợt rà soát): "
+            + "; ".join(f"{m.household.code} {m.household.head_name}" for m in forgotten)
+            + "."
+        )
     cases = db.session.scalars(
         select(HouseholdCase)
         .where(HouseholdCase.round_id == review.id)
         .order_by(HouseholdCase.household_code)
     ).all()
+    approved_only = bool(review.commune.meeting_lists_approved_only)
+    states = review_states(c.submission_id for c in cases)
     for case in cases:
         if case.list_type == "chua_du_ket_qua":
             out.left_out.append(case)
+        elif held_back(approved_only, case.stage, states.get(case.submission_id)):
+            out.blocking.append((case, HELD_BACK_WHY_VI))
         elif case.list_type == "khong_thuoc_dien" and case.stage == "listed":
             continue  # unchanged "neither": recorded without a vote
         elif case.stage in BLOCKING_VI:

@@ -34,8 +34,8 @@ from pathlib import Path
 from flask import current_app, render_template
 from openpyxl import Workbook
 from pypdf import PdfReader, PdfWriter
+from sqlalchemy import and_, func, literal, select
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select
 
 from server.documents.pdf import html_to_pdf
 from server.documents.spreadsheets import text_row
@@ -46,7 +46,9 @@ from server.geography.models import Village
 from server.meetings.exports import COLUMNS_VI, LIST_TITLES_VI, ListRow, list_rows
 from server.meetings.models import HouseholdCase, ReviewRound
 from server.meetings.services import LIST_ORDER
+from server.meetings.settings import HELD_BACK, HELD_BACK_VI
 from server.scoring.models import HouseholdScore
+from server.submissions.models import Submission
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_MIMETYPE = "application/pdf"
@@ -130,46 +132,78 @@ def _flagged(review: ReviewRound) -> dict[int, list[Flagged]]:
     return out
 
 
+def list_order(review: ReviewRound) -> tuple[str, ...]:
+    """The lists in the meeting's order, and last the households the commune's rule keeps out
+    of the meeting when it takes only approved results."""
+    return (*LIST_ORDER, HELD_BACK) if review.commune.meeting_lists_approved_only else LIST_ORDER
+
+
+def _list_of(review: ReviewRound):
+    """SQL: the list a case is printed in — its own, or :data:`HELD_BACK` when the commune's
+    rule keeps it out (waiting for the meeting, result not approved); needs ``Submission``
+    joined on the case's submission."""
+    if not review.commune.meeting_lists_approved_only:
+        return HouseholdCase.list_type
+    return sql_case(
+        (
+            and_(HouseholdCase.stage == "listed", Submission.review_state != "approved"),
+            literal(HELD_BACK),
+        ),
+        else_=HouseholdCase.list_type,
+    )
+
+
 def _counts(review: ReviewRound) -> dict[tuple[int, str], int]:
+    name = _list_of(review)
     return {
         (village_id, list_type): n
         for village_id, list_type, n in db.session.execute(
-            select(HouseholdCase.village_id, HouseholdCase.list_type, func.count())
+            select(HouseholdCase.village_id, name, func.count())
+            .join(Submission, Submission.id == HouseholdCase.submission_id)
             .where(HouseholdCase.round_id == review.id)
-            .group_by(HouseholdCase.village_id, HouseholdCase.list_type)
+            .group_by(HouseholdCase.village_id, name)
         )
     }
 
 
-def stream_cases(review: ReviewRound) -> Iterator[tuple[HouseholdCase, HouseholdScore]]:
-    """The round's cases with their scores: by village code, then in the order the meeting
-    takes the lists, then by household code — read ``YIELD_PER`` at a time."""
-    list_order = sql_case(
-        {name: i for i, name in enumerate(LIST_ORDER)},
-        value=HouseholdCase.list_type,
-        else_=len(LIST_ORDER),
+def stream_cases(review: ReviewRound) -> Iterator[tuple[HouseholdCase, HouseholdScore, str, str]]:
+    """The round's cases with their scores, the list each is printed in and its result's
+    review state: by village code, then in the order the meeting takes the lists (the
+    households kept out by the commune's rule last), then by household code — read
+    ``YIELD_PER`` at a time."""
+    order = list_order(review)
+    name = _list_of(review)
+    position = sql_case(
+        {list_name: i for i, list_name in enumerate(order)}, value=name, else_=len(order)
     )
     query = (
-        select(HouseholdCase, HouseholdScore)
+        select(HouseholdCase, HouseholdScore, name, Submission.review_state)
         .join(HouseholdScore, HouseholdScore.id == HouseholdCase.score_id)
+        .join(Submission, Submission.id == HouseholdCase.submission_id)
         .join(Village, Village.id == HouseholdCase.village_id)
         .where(HouseholdCase.round_id == review.id)
-        .order_by(Village.code, list_order, HouseholdCase.household_code, HouseholdCase.id)
+        .order_by(Village.code, position, HouseholdCase.household_code, HouseholdCase.id)
         .execution_options(yield_per=YIELD_PER)
     )
     yield from db.session.execute(query).tuples()
 
 
-def _row(household_case: HouseholdCase, score: HouseholdScore, number: int) -> ListRow:
-    row = list_rows([household_case], {household_case.score_id: score})[0]
+def _row(household_case: HouseholdCase, score: HouseholdScore, state: str, number: int) -> ListRow:
+    row = list_rows(
+        [household_case], {household_case.score_id: score}, {household_case.submission_id: state}
+    )[0]
     return dataclasses.replace(row, number=number)
+
+
+TITLES_VI = {**LIST_TITLES_VI, HELD_BACK: HELD_BACK_VI}
 
 
 # --- XLSX ------------------------------------------------------------------------------------
 
 
 def write_xlsx(job: ExportJob, directory: Path, progress) -> Artefact:
-    """One sheet per list (in the meeting's order) with a village column; rows numbered
+    """One sheet per list (in the meeting's order; then, when the commune takes only approved
+    results to the meeting, the households kept out) with a village column; rows numbered
     through the sheet."""
     review = review_of(job)
     progress.start(case_count(review))
@@ -177,9 +211,10 @@ def write_xlsx(job: ExportJob, directory: Path, progress) -> Artefact:
     disclaimers = sorted({d for texts in _disclaimers(review).values() for d in texts})
     book = Workbook(write_only=True)
     sheets = {}
-    for name, title in LIST_TITLES_VI.items():
+    order = list_order(review)
+    for name in order:
         sheet = book.create_sheet(name[:31])
-        sheet.append(text_row(sheet, [title + " — toàn xã"]))
+        sheet.append(text_row(sheet, [TITLES_VI[name] + " — toàn xã"]))
         sheet.append(
             text_row(
                 sheet, [f"{review.commune.name} ({review.commune.code}) — {round_label(review)}"]
@@ -191,10 +226,10 @@ def write_xlsx(job: ExportJob, directory: Path, progress) -> Artefact:
         sheet.append(text_row(sheet, [COLUMNS_VI[0], "Thôn", *COLUMNS_VI[1:]]))
         sheets[name] = sheet
     numbers: dict[str, int] = defaultdict(int)
-    for household_case, score in stream_cases(review):
-        name = household_case.list_type if household_case.list_type in sheets else LIST_ORDER[-1]
+    for household_case, score, listed_in, state in stream_cases(review):
+        name = listed_in if listed_in in sheets else LIST_ORDER[-1]
         numbers[name] += 1
-        cells = _row(household_case, score, numbers[name]).cells()
+        cells = _row(household_case, score, state, numbers[name]).cells()
         village = villages.get(household_case.village_id)
         cells.insert(1, f"{village.code} {village.name}" if village else "")
         sheets[name].append(text_row(sheets[name], cells))
@@ -287,7 +322,9 @@ class _Chunks:
 
 def write_pdf(job: ExportJob, directory: Path, progress) -> Artefact:
     """A summary page (households per village and list), then every village with cases: its
-    lists as on the village's own PDF, rendered a chunk at a time and concatenated."""
+    lists as on the village's own PDF (with, when the commune takes only approved results to
+    the meeting, the households kept out after them), rendered a chunk at a time and
+    concatenated."""
     review = review_of(job)
     progress.start(case_count(review))
     title = f"Danh sách họp dân toàn xã — {review.commune.name} — {round_label(review)}"
@@ -298,41 +335,41 @@ def write_pdf(job: ExportJob, directory: Path, progress) -> Artefact:
     counts = _counts(review)
     size = int(current_app.config.get("EXPORTS_PDF_CHUNK_ROWS", DEFAULT_CHUNK_ROWS))
     chunks = _Chunks(review, directory, max(1, size), progress)
+    order = list_order(review)
     summary = [
-        (v, [counts.get((v.id, name), 0) for name in LIST_ORDER], len(flagged.get(v.id, ())))
+        (v, [counts.get((v.id, name), 0) for name in order], len(flagged.get(v.id, ())))
         for v in sorted(villages.values(), key=lambda v: v.code)
     ]
     chunks.render(
         "exports/commune_lists_cover.html",
         summary=summary,
-        titles=[LIST_TITLES_VI[name] for name in LIST_ORDER],
-        totals=[sum(row[i] for _v, row, _f in summary) for i in range(len(LIST_ORDER))],
+        titles=[TITLES_VI[name] for name in order],
+        totals=[sum(row[i] for _v, row, _f in summary) for i in range(len(order))],
         flagged_total=sum(n for _v, _row, n in summary),
         disclaimers=sorted({d for texts in disclaimers.values() for d in texts}),
     )
 
     def list_part(village_id: int, name: str) -> ListPart:
-        index = LIST_ORDER.index(name) if name in LIST_ORDER else len(LIST_ORDER)
+        index = order.index(name) if name in order else len(order)
         return ListPart(
             name=name,
             index=index + 1,
-            title=LIST_TITLES_VI.get(name, name),
+            title=TITLES_VI.get(name, name),
             count=counts.get((village_id, name), 0),
         )
 
     def finish_lists(village_id: int, after: str | None, before: str | None) -> None:
         """Headings of the empty lists between two lists of a village ("Không có hộ nào")."""
-        start = 0 if after is None else LIST_ORDER.index(after) + 1
-        end = len(LIST_ORDER) if before is None else LIST_ORDER.index(before)
-        for name in LIST_ORDER[start:end]:
+        start = 0 if after is None else order.index(after) + 1
+        end = len(order) if before is None else order.index(before)
+        for name in order[start:end]:
             chunks.start_list(list_part(village_id, name))
 
     village_id: int | None = None
     list_name: str | None = None
     number = 0
-    for household_case, score in stream_cases(review):
-        name = household_case.list_type if household_case.list_type in LIST_ORDER else None
-        name = name or LIST_ORDER[-1]
+    for household_case, score, listed_in, state in stream_cases(review):
+        name = listed_in if listed_in in order else LIST_ORDER[-1]
         if household_case.village_id != village_id:
             if village_id is not None:
                 finish_lists(village_id, list_name, None)
@@ -349,7 +386,7 @@ def write_pdf(job: ExportJob, directory: Path, progress) -> Artefact:
             chunks.start_list(list_part(village_id, name))
             list_name, number = name, 0
         number += 1
-        chunks.add(_row(household_case, score, number))
+        chunks.add(_row(household_case, score, state, number))
     if village_id is not None:
         finish_lists(village_id, list_name, None)
     chunks.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, str_enum
@@ -35,6 +35,13 @@ class Commune(Base):
     # Code of the income region whose B1 point column applies (e.g. "tay_nguyen").
     region: Mapped[str] = mapped_column(String(50))
     area_type: Mapped[AreaType] = mapped_column(str_enum(AreaType, 10))
+
+    # The commune's rule for the village-meeting lists: only results commune staff approved
+    # go to the meeting (the others are shown apart, "chưa duyệt"); off: every result goes.
+    # Changed with :func:`server.meetings.settings.set_approved_only` (audited).
+    meeting_lists_approved_only: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0"
+    )
 
     # The B1 point table a commune uses is chosen per standard and area type
     # (``server.scoring.models.CommuneB1Table``).

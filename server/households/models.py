@@ -6,10 +6,11 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from server.db import Base, str_enum, utcnow
 from server.geography.models import Commune, Village
+from server.households.names import fold_name
 
 
 class HouseholdStatus(enum.StrEnum):
@@ -29,6 +30,10 @@ class ListSource(enum.StrEnum):
     OTHER = "khac"  # other resident households the province asks to review
 
 
+def _folded_default(context) -> str:
+    return fold_name(context.get_current_parameters().get("head_name") or "")
+
+
 class Household(Base):
     __tablename__ = "households"
     __table_args__ = (UniqueConstraint("commune_id", "code"),)
@@ -39,6 +44,12 @@ class Household(Base):
     # The commune's household code; stays the same from year to year.
     code: Mapped[str] = mapped_column(String(50))
     head_name: Mapped[str] = mapped_column(String(200))
+    # The head's name without case or accents (server.households.names), for searching "Nguyen
+    # Van A" as "Nguyễn Văn A" in SQL; set whenever ``head_name`` is (ORM writes, and bulk
+    # inserts through the column default).
+    head_name_folded: Mapped[str] = mapped_column(
+        String(200), default=_folded_default, server_default=""
+    )
     # Whether the household is on the current review list sent to phones.
     on_review_list: Mapped[bool] = mapped_column(Boolean, default=True)
     list_source: Mapped[ListSource] = mapped_column(str_enum(ListSource, 20))
@@ -54,6 +65,11 @@ class Household(Base):
     statuses: Mapped[list[HouseholdYearStatus]] = relationship(
         back_populates="household", order_by="HouseholdYearStatus.year"
     )
+
+    @validates("head_name")
+    def _fold_head_name(self, _key: str, value: str) -> str:
+        self.head_name_folded = fold_name(value or "")
+        return value
 
 
 class HouseholdYearStatus(Base):

@@ -146,36 +146,74 @@ def villages_csv(user: User | None) -> bytes:
 
 
 def households_csv(user: User | None) -> bytes:
+    """The reviewer's household list.  Households commune staff sent back for re-survey come
+    first (most recent request first), their label starting with :data:`RESURVEY_MARK` and the
+    officer's reason (short: :func:`resurvey_label`), so the reviewer sees them at the top of
+    the choices in Collect (``select_one_from_file``, with or without ``search``/autocomplete,
+    shows the ``label`` column in file order); the whole reason is in ``resurvey_reason`` for a
+    form that wants to show it.  The others follow by code."""
     villages = {v.id: v for v in _villages_in_scope(user)}
     if not villages:
         return _csv(HOUSEHOLD_CSV_HEADER, [])
-    households = db.session.scalars(
-        select(Household)
-        .where(Household.village_id.in_(villages), Household.on_review_list.is_(True))
-        .options(selectinload(Household.statuses))
-        .order_by(Household.code)
+    households = list(
+        db.session.scalars(
+            select(Household)
+            .where(Household.village_id.in_(villages), Household.on_review_list.is_(True))
+            .options(selectinload(Household.statuses))
+            .order_by(Household.code)
+        )
     )
+    flagged = sorted(
+        (h for h in households if h.resurvey_requested_at is not None),
+        key=lambda h: (-h.resurvey_requested_at.timestamp(), h.code),
+    )
+    rest = [h for h in households if h.resurvey_requested_at is None]
     rows = []
-    for household in households:
+    for household in [*flagged, *rest]:
         village = villages[household.village_id]
         last = household.statuses[-1].status.value if household.statuses else "moi"
+        label = f"{household.code} – {household.head_name} ({village.name})"
+        reason = ""
+        if household.resurvey_requested_at is not None:
+            reason = one_line(household.resurvey_reason or "")
+            label = resurvey_label(reason) + label
         rows.append(
             (
                 household.code,
-                (RESURVEY_MARK if household.resurvey_requested_at else "")
-                + f"{household.code} – {household.head_name} ({village.name})",
+                label,
                 village.code,
                 village.name,
                 household.head_name,
                 last,
                 household.list_source.value,
+                reason,
             )
         )
     return _csv(HOUSEHOLD_CSV_HEADER, rows)
 
 
 # Shown before the household in the reviewer's list when commune staff asked for a re-survey.
-RESURVEY_MARK = "[CẦN RÀ SOÁT LẠI] "
+RESURVEY_MARK = "[CẦN RÀ SOÁT LẠI"
+# How much of the officer's reason the label carries (a phone shows a choice on a line or
+# two); the whole reason is in the ``resurvey_reason`` column.
+RESURVEY_LABEL_REASON = 60
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: line breaks, tabs and runs of spaces become one space (a choice
+    label is one line on the phone, and a CSV cell without line breaks reads the same in every
+    CSV reader)."""
+    return " ".join(text.split())
+
+
+def resurvey_label(reason: str) -> str:
+    """The flag put before a household's label: ``[CẦN RÀ SOÁT LẠI: <reason>] ``, the reason
+    cut to :data:`RESURVEY_LABEL_REASON` characters (with "…")."""
+    reason = one_line(reason)
+    if len(reason) > RESURVEY_LABEL_REASON:
+        reason = reason[: RESURVEY_LABEL_REASON - 1].rstrip() + "…"
+    return f"{RESURVEY_MARK}: {reason}] " if reason else f"{RESURVEY_MARK}] "
+
 
 HOUSEHOLD_CSV_HEADER = (
     "name",
@@ -185,4 +223,5 @@ HOUSEHOLD_CSV_HEADER = (
     "head_name",
     "last_status",
     "source",
+    "resurvey_reason",
 )

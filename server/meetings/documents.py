@@ -13,8 +13,10 @@ from server.documents.pdf import PrintDocument
 from server.geography.models import Village
 from server.meetings.exports import LIST_TITLES_VI, STATUS_VI, ListRow, list_rows
 from server.meetings.methods import DISAGREE_VI, method_vi, methods_of
+from server.meetings.missing import MISSING_REASONS, missing_households
 from server.meetings.models import ReviewRound, VillageMeeting
 from server.meetings.services import LIST_ORDER, VillageLists, village_lists
+from server.meetings.settings import HELD_BACK, HELD_BACK_VI
 from server.scoring.engine import CATEGORY_VI, Category
 
 # Households of a list on an A4 landscape page (members, scores and deprivations wrap: about
@@ -26,17 +28,19 @@ COPIES = ("Bản lưu tại thôn", "Bản gửi Ban Chỉ đạo rà soát cấ
 
 
 def village_rows(review: ReviewRound, village: Village) -> tuple[VillageLists, dict]:
-    """The village's lists and their printed rows, list by list in the meeting's order."""
+    """The village's lists and their printed rows, list by list in the meeting's order, and
+    the households the commune's rule holds back (``HELD_BACK``)."""
     lists = village_lists(review, village)
     rows: dict[str, list[ListRow]] = {
-        name: list_rows(lists.lists[name], lists.scores) for name in LIST_ORDER
+        name: list_rows(lists.lists[name], lists.scores, lists.states) for name in LIST_ORDER
     }
+    rows[HELD_BACK] = list_rows(lists.held, lists.scores, lists.states)
     return lists, rows
 
 
 def village_lists_document(review: ReviewRound, village: Village) -> PrintDocument:
     lists, rows = village_rows(review, village)
-    households = sum(len(r) for r in rows.values())
+    households = sum(len(r) for r in rows.values())  # the held-back ones are printed too
     return PrintDocument(
         "meetings/lists_print.html",
         {
@@ -45,6 +49,8 @@ def village_lists_document(review: ReviewRound, village: Village) -> PrintDocume
             "lists": lists,
             "rows": rows,
             "titles": LIST_TITLES_VI,
+            "held_back": HELD_BACK,
+            "held_back_title": HELD_BACK_VI,
         },
         f"danh-sach-{review.year}-{village.code}.pdf",
         pages=max(1, ceil((households + 2 * len(LIST_ORDER) + 4) / LIST_ROWS_PER_PAGE)),
@@ -58,6 +64,8 @@ def minutes_document(review: ReviewRound, meeting: VillageMeeting) -> PrintDocum
         {
             "review": review,
             "meeting": meeting,
+            "missing": missing_households(review, meeting.village),
+            "missing_reasons": MISSING_REASONS,
             "copies": COPIES,
             "statuses": STATUS_VI,
             "categories": {c.value: CATEGORY_VI[c] for c in Category},

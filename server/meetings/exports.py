@@ -18,6 +18,8 @@ from server.documents.spreadsheets import text_row
 from server.meetings.methods import DISAGREE_VI, method_vi
 from server.meetings.models import HouseholdCase, ReviewRound
 from server.meetings.services import VillageLists
+from server.meetings.settings import HELD_BACK, HELD_BACK_VI
+from server.review.services import REVIEW_WORDS_VI
 from server.scoring.models import HouseholdScore
 
 LIST_TITLES_VI = {
@@ -52,6 +54,7 @@ COLUMNS_VI = (
     "Phương pháp",
     "Diễn biến",
     "Ghi chú",
+    "Xét duyệt",
 )
 
 
@@ -73,6 +76,7 @@ class ListRow:
     method: str = ""  # short words: "Điểm B1", "Thu nhập đo được", "—"
     method_code: str | None = None  # "b1" | "income" | None
     flag: str = ""  # the disagreement between B1 and income, for the meeting to look at
+    review: str = ""  # the commune's review of the result, in plain words ("Đã duyệt", …)
 
     def cells(self) -> list:
         return [
@@ -89,10 +93,18 @@ class ListRow:
             self.method,
             self.transition,
             "; ".join(text for text in (self.flag, self.note) if text),
+            self.review,
         ]
 
 
-def list_rows(cases: list[HouseholdCase], scores: dict[int, HouseholdScore]) -> list[ListRow]:
+def list_rows(
+    cases: list[HouseholdCase],
+    scores: dict[int, HouseholdScore],
+    states: dict[int, str] | None = None,
+) -> list[ListRow]:
+    """The printed rows of ``cases``; ``states``: submission id → review state (the "Xét
+    duyệt" column, in plain words)."""
+    states = states or {}
     rows = []
     for number, case in enumerate(cases, start=1):
         score = scores[case.score_id]
@@ -127,16 +139,27 @@ def list_rows(cases: list[HouseholdCase], scores: dict[int, HouseholdScore]) -> 
                 method=method_vi(score.method),
                 method_code=score.method,
                 flag=DISAGREE_VI if score.methods_disagree else "",
+                review=review_words(states.get(case.submission_id)),
             )
         )
     return rows
 
 
+def review_words(state: str | None) -> str:
+    """A result's review state as the lists print it."""
+    return REVIEW_WORDS_VI.get(state, "") if state else ""
+
+
 def lists_xlsx(review: ReviewRound, lists: VillageLists) -> bytes:
     """One sheet per list, in the order the meeting takes them, with a header naming the
-    commune, village and round, and the demo/provisional label when it applies."""
+    commune, village and round, and the demo/provisional label when it applies; when the
+    commune takes only approved results to the meeting, a last sheet names the households kept
+    out ("chưa duyệt")."""
     book = Workbook(write_only=True)
-    for name, title in LIST_TITLES_VI.items():
+    sheets = [(name, title, lists.lists[name]) for name, title in LIST_TITLES_VI.items()]
+    if lists.approved_only:
+        sheets.append((HELD_BACK, HELD_BACK_VI, lists.held))
+    for name, title, cases in sheets:
         sheet = book.create_sheet(name[:31])
         sheet.append(text_row(sheet, [title]))
         sheet.append(
@@ -153,7 +176,7 @@ def lists_xlsx(review: ReviewRound, lists: VillageLists) -> bytes:
             sheet.append(text_row(sheet, [f"Lưu ý: bảng điểm B1 {text}"]))
         sheet.append(text_row(sheet, []))
         sheet.append(text_row(sheet, list(COLUMNS_VI)))
-        for row in list_rows(lists.lists[name], lists.scores):
+        for row in list_rows(cases, lists.scores, lists.states):
             sheet.append(text_row(sheet, row.cells()))
     buffer = BytesIO()
     book.save(buffer)

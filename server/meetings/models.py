@@ -104,3 +104,20 @@ class MeetingVote(Base):
 
     meeting: Mapped[VillageMeeting] = relationship(back_populates="votes")
     case: Mapped[HouseholdCase] = relationship()
+
+
+class MissingHouseholdReason(Base):
+    """Why a household of last year's poor / near-poor lists has no result in the round's year
+    (:mod:`server.meetings.missing`): recorded by commune staff before the decision."""
+
+    __tablename__ = "missing_household_reasons"
+    __table_args__ = (UniqueConstraint("round_id", "household_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    # moved / merged_split / died_out / not_reviewed / other (MISSING_REASONS)
+    reason: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

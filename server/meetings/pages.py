@@ -25,6 +25,7 @@ from server.meetings.methods import (
     DISAGREE_LABEL,
     METHOD_LABELS,
 )
+from server.meetings.missing import MISSING_REASONS, NOTE_MAX, missing_households, record_reason
 from server.meetings.requests import requests_for
 from server.meetings.services import (
     MeetingInput,
@@ -40,8 +41,10 @@ from server.meetings.services import (
     village_of,
     villages_of,
 )
+from server.meetings.settings import HELD_BACK, set_approved_only
+from server.review.services import REVIEW_WORDS
 from server.submissions.scope import commune_scope
-from server.web_forms import form_date
+from server.web_forms import form_date, run_and_flash
 
 bp = Blueprint("meetings", __name__, url_prefix="/xa/ra-soat")
 STAFF = STAFF_ROLES
@@ -68,6 +71,33 @@ LIST_LABELS = {
     "khong_thuoc_dien": _l("Không thuộc diện nghèo, cận nghèo (không biểu quyết)"),
     "chua_du_ket_qua": _l("Chưa đủ kết quả (không biểu quyết)"),
 }
+# The reasons a household of last year's lists has no result (server.meetings.missing).
+MISSING_REASON_LABELS = {
+    "moved": _l("Chuyển đi nơi khác"),
+    "merged_split": _l("Nhập hộ hoặc tách hộ"),
+    "died_out": _l("Hộ không còn người"),
+    "not_reviewed": _l("Chưa rà soát được"),
+    "other": _l("Lý do khác"),
+}
+LAST_STATUS_LABELS = {"ngheo": _l("Hộ nghèo"), "can_ngheo": _l("Hộ cận nghèo")}
+assert set(MISSING_REASON_LABELS) == set(MISSING_REASONS)
+
+
+def missing_context(review, village=None, typed=None) -> dict:
+    """What ``meetings/_missing.html`` needs: the missing households (of the village when
+    given, else of the user's villages), the reasons' labels and what was typed into a refused
+    form."""
+    visible = {v.id for v in villages_of(review, current_user)}
+    return {
+        "missing": [
+            m for m in missing_households(review, village) if m.household.village_id in visible
+        ],
+        "missing_village": village,
+        "missing_reasons": MISSING_REASON_LABELS,
+        "last_status_labels": LAST_STATUS_LABELS,
+        "note_max": NOTE_MAX,
+        "missing_typed": typed or {},
+    }
 
 
 def _fail(error: AppError):
@@ -89,6 +119,22 @@ def index():
         kinds=KIND_LABELS,
         this_year=date.today().year,
     )
+
+
+@bp.post("/cai-dat")
+@staff_page(*STAFF)
+def change_settings():
+    """A commune's rule for its meeting lists (form fields ``commune`` and ``approved_only``:
+    "1" only approved results, anything else every result)."""
+    form = request.form
+    approved_only = form.get("approved_only") == "1"
+    run_and_flash(
+        lambda: set_approved_only(current_user, form.get("commune", ""), approved_only),
+        _("Đã lưu: chỉ đưa hộ đã duyệt ra họp dân.")
+        if approved_only
+        else _("Đã lưu: đưa mọi hộ có kết quả ra họp dân."),
+    )
+    return redirect(url_for(".index"))
 
 
 @bp.post("")
@@ -125,12 +171,17 @@ def create():
 @bp.get("/<int:round_id>")
 @staff_page(*VIEWERS)
 def round_page(round_id: int):
+    return _round_page(round_id)
+
+
+def _round_page(round_id: int, typed: dict | None = None, status: int = 200):
     try:
         review = round_for(current_user, round_id)
     except AppError:
         abort(404)
     return render_template(
         "meetings/round.html",
+        **missing_context(review, None, typed),
         review=review,
         counts=stage_counts(review),
         disagreements=disagreement_counts(review),
@@ -139,7 +190,43 @@ def round_page(round_id: int):
         today=date.today(),
         stages=STAGE_LABELS,
         kinds=KIND_LABELS,
-    )
+    ), status
+
+
+@bp.post("/<int:round_id>/ho-chua-co-ket-qua")
+@staff_page(*STAFF)
+def missing_reason(round_id: int):
+    """Record why a household of last year's lists has no result (form fields ``household``,
+    ``reason``, ``note``; ``village``: the village page it was sent from).  A refused reason
+    shows the page again with the message and what was typed (4xx)."""
+    form = request.form
+    village_code = form.get("village") or None
+    typed = {
+        "household": form.get("household", ""),
+        "reason": form.get("reason", ""),
+        "note": form.get("note", ""),
+    }
+    try:
+        household_id = int(typed["household"])
+    except ValueError:
+        abort(404)
+    try:
+        with write_transaction(db.session):
+            review = round_for(current_user, round_id)
+            record_reason(current_user, review, household_id, typed["reason"], typed["note"])
+    except AppError as error:
+        if error.status == 404:
+            abort(404)
+        flash(localized(error.message_vi, error.message_en), "error")
+        if village_code:
+            return _village_page(round_id, village_code, typed, error.status)
+        return _round_page(round_id, typed, error.status)
+    flash(_("Đã ghi lý do."), "info")
+    if village_code:
+        return redirect(
+            url_for(".village_page", round_id=round_id, village_code=village_code) + "#missing"
+        )
+    return redirect(url_for(".round_page", round_id=round_id) + "#missing")
 
 
 @bp.post("/<int:round_id>/lap-danh-sach")
@@ -178,9 +265,14 @@ def _village_context(round_id: int, village_code: str):
 @bp.get("/<int:round_id>/thon/<village_code>")
 @staff_page(*VIEWERS)
 def village_page(round_id: int, village_code: str):
+    return _village_page(round_id, village_code)
+
+
+def _village_page(round_id: int, village_code: str, typed: dict | None = None, status=200):
     review, village, lists, rows = _village_context(round_id, village_code)
     return render_template(
         "meetings/village.html",
+        **missing_context(review, village, typed),
         review=review,
         village=village,
         lists=lists,
@@ -192,7 +284,9 @@ def village_page(round_id: int, village_code: str):
         today=date.today(),
         method_labels=METHOD_LABELS,
         disagree_label=DISAGREE_LABEL,
-    )
+        held_back=HELD_BACK,
+        review_words=REVIEW_WORDS,
+    ), status
 
 
 def _offer(kind: str, params: dict, label: str, back: str) -> str:

@@ -19,6 +19,7 @@ from server.extensions import db
 from server.geography.models import Commune, Village
 from server.households.models import Household
 from server.meetings.models import HouseholdCase, MeetingVote, ReviewRound, VillageMeeting
+from server.meetings.settings import held_back
 from server.review.services import request_resurvey
 from server.scoring.engine import Category
 from server.scoring.mapping import mappings
@@ -313,10 +314,30 @@ class VillageLists:
     lists: dict[str, list[HouseholdCase]] = field(default_factory=dict)
     scores: dict[int, HouseholdScore] = field(default_factory=dict)
     disclaimers: set[str] = field(default_factory=set)
+    # submission id → its review state (each case's result, in plain words on every list).
+    states: dict[int, str] = field(default_factory=dict)
+    # The commune takes only approved results to the meeting (:mod:`server.meetings.settings`);
+    # ``held`` are the households that rule keeps out of the lists, shown apart.
+    approved_only: bool = False
+    held: list[HouseholdCase] = field(default_factory=list)
 
     @property
     def to_vote(self) -> list[HouseholdCase]:
         return [c for name in VOTED_LISTS for c in self.lists.get(name, []) if c.stage == "listed"]
+
+
+def review_states(submission_ids) -> dict[int, str]:
+    """submission id → review state."""
+    ids = list(set(submission_ids))
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Submission.id, Submission.review_state).where(Submission.id.in_(ids))
+        )
+        .tuples()
+        .all()
+    )
 
 
 def village_lists(review: ReviewRound, village: Village) -> VillageLists:
@@ -331,9 +352,13 @@ def village_lists(review: ReviewRound, village: Village) -> VillageLists:
             select(HouseholdScore).where(HouseholdScore.id.in_([c.score_id for c in cases]))
         )
     }
-    out = VillageLists(village=village, scores=scores)
+    approved_only = bool(review.commune.meeting_lists_approved_only)
+    states = review_states(c.submission_id for c in cases)
+    out = VillageLists(village=village, scores=scores, states=states, approved_only=approved_only)
+    out.held = [c for c in cases if held_back(approved_only, c.stage, states.get(c.submission_id))]
+    held = {c.id for c in out.held}
     for name in LIST_ORDER:
-        out.lists[name] = [c for c in cases if c.list_type == name]
+        out.lists[name] = [c for c in cases if c.list_type == name and c.id not in held]
     out.disclaimers = {
         s.result["b1_table_disclaimer"]
         for s in scores.values()
@@ -438,7 +463,9 @@ def record_meeting(
         if not value.strip():
             errors[name] = ["Không được để trống."]
     if not to_vote:
-        errors["households"] = ["Thôn không còn hộ nào chờ họp dân."]
+        errors["households"] = ["Thôn không còn hộ nào chờ họp dân."] + (
+            [f"{len(lists.held)} hộ chưa được duyệt nên chưa đưa ra họp."] if lists.held else []
+        )
     missing = [c.head_name for i, c in to_vote.items() if i not in data.agree]
     if missing:
         errors["agree"] = ["Chưa nhập số người đồng ý cho: " + ", ".join(missing) + "."]

@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from server.documents.spreadsheets import text_row
 from server.reports.labels import (
     METHOD_COLUMNS,
+    MISSING_COLUMNS,
     TOTAL,
     TRANSITION_COLUMNS,
     previous_source_label,
@@ -213,6 +214,36 @@ def _methods(book: Workbook, report: Report) -> None:
     sheet.append(text_row(sheet, [method_note()]))
 
 
+def _missing(book: Workbook, report: Report) -> None:
+    sheet = book.create_sheet(_("Hộ chưa có kết quả")[:31])
+    _heading(
+        sheet,
+        report,
+        _(
+            "Hộ nghèo, cận nghèo năm %(previous)d chưa có kết quả rà soát năm %(year)d, theo lý do",
+            previous=report.previous_year,
+            year=report.year,
+        ),
+    )
+    sheet.append(
+        text_row(sheet, [_("Mã xã"), _("Xã"), *(str(label) for _k, label, _g in MISSING_COLUMNS)])
+    )
+    for unit in _units(report):
+        sheet.append(
+            text_row(sheet, [*_name(unit), *(get(unit.current) for _k, _l, get in MISSING_COLUMNS)])
+        )
+    sheet.append(text_row(sheet, []))
+    sheet.append(text_row(sheet, [missing_note()]))
+
+
+def missing_note() -> str:
+    return _(
+        "Hộ có trạng thái hộ nghèo hoặc hộ cận nghèo năm trước mà năm nay chưa có phiếu rà soát "
+        "nào được chấm điểm (kết quả bị loại không tính). Lý do do cán bộ xã ghi trong đợt rà "
+        "soát định kỳ của năm; quyết định công nhận chỉ được ghi khi mọi hộ đã có lý do."
+    )
+
+
 def method_note() -> str:
     return _(
         "Phương pháp quyết định: điểm B1 (điểm A so với ngưỡng) hoặc thu nhập bình quân đầu "
@@ -251,6 +282,7 @@ def report_xlsx(report: Report) -> IO[bytes]:
     _deprivations(book, report)
     _transitions(book, report)
     _methods(book, report)
+    _missing(book, report)
     out = tempfile.TemporaryFile()
     book.save(out)
     out.seek(0)

@@ -48,6 +48,17 @@ METHOD_COLUMNS: list[tuple[str, object, Callable[[Figures], int]]] = [
     ),
 ]
 
+# The year's missing households (last year's poor / near-poor, no result) by reason.
+MISSING_COLUMNS: list[tuple[str, object, Callable[[Figures], int]]] = [
+    ("total", _l("Hộ nghèo/cận nghèo năm trước chưa có kết quả"), lambda f: f.missing.total()),
+    ("moved", _l("Chuyển đi nơi khác"), lambda f: f.missing["moved"]),
+    ("merged_split", _l("Nhập hộ hoặc tách hộ"), lambda f: f.missing["merged_split"]),
+    ("died_out", _l("Hộ không còn người"), lambda f: f.missing["died_out"]),
+    ("not_reviewed", _l("Chưa rà soát được"), lambda f: f.missing["not_reviewed"]),
+    ("other", _l("Lý do khác"), lambda f: f.missing["other"]),
+    ("none", _l("Chưa ghi lý do"), lambda f: f.missing["none"]),
+]
+
 UNCONFIRMED = _l("kết quả rà soát, chưa quyết định")
 OFFICIAL = _l("trạng thái đã công nhận")
 NO_DATA = _l("chưa có số liệu")

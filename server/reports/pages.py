@@ -14,9 +14,10 @@ from flask_login import current_user
 from server.accounts.models import Role
 from server.accounts.web import staff_page
 from server.reports.charts import Group, bar_chart
-from server.reports.exports import footnotes, method_note, report_xlsx
+from server.reports.exports import footnotes, method_note, missing_note, report_xlsx
 from server.reports.labels import (
     METHOD_COLUMNS,
+    MISSING_COLUMNS,
     TRANSITION_COLUMNS,
     previous_source_label,
     source_label,
@@ -129,6 +130,8 @@ def index():
         transitions=TRANSITION_COLUMNS,
         methods=METHOD_COLUMNS,
         method_note=method_note(),
+        missing_columns=MISSING_COLUMNS,
+        missing_note=missing_note(),
         source_label=source_label,
         previous_source_label=previous_source_label,
         notes=footnotes(found),

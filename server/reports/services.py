@@ -59,6 +59,7 @@ from server.accounts.models import User
 from server.extensions import db
 from server.geography.models import Commune
 from server.households.models import Household, HouseholdStatus, HouseholdYearStatus
+from server.meetings.missing import reason_counts
 from server.reports.traits import (
     MEMBER_FACTS,
     is_ethnic_minority,
@@ -118,6 +119,9 @@ class Figures:
     method_income: int = 0
     method_none: int = 0
     methods_disagree: int = 0  # … of which B1 and measured income disagree
+    # Households of the year before's poor / near-poor lists with no result of the year, by
+    # the reason recorded in the annual review ("none": no reason yet) — server.meetings.missing.
+    missing: Counter = field(default_factory=Counter)
 
     def add(self, other: Figures) -> None:
         for f in fields(self):
@@ -233,6 +237,8 @@ def report(actor: User, year: int, commune_code: str | None = None) -> Report:
     for commune_id, (poor, near) in _outside_registry(ids, year).items():
         current[commune_id].outside_poor += poor
         current[commune_id].outside_near_poor += near
+    for commune_id, counts in reason_counts(ids, year).items():
+        current[commune_id].missing.update(counts)
     rows = [Unit(c.code, c.name, current[c.id], previous[c.id]) for c in communes]
     total = Unit(None, "", Figures(), Figures())
     for row in rows:

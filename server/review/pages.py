@@ -4,15 +4,13 @@ province — in every query (:func:`server.submissions.scope.in_scope`)."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from server.accounts.models import STAFF_ROLES, VIEWER_ROLES, User
+from server.accounts.models import STAFF_ROLES, VIEWER_ROLES
 from server.accounts.web import staff_page
 from server.blobs import blob_store
 from server.db import write_transaction
@@ -24,7 +22,18 @@ from server.i18n import current_language, localized
 from server.questionnaires.labels import form_labels, labelled_answers, strip_indexes
 from server.questionnaires.models import Form
 from server.redirects import local_target
+from server.review.listing import (
+    ORDER,
+    PAGE_SIZE,
+    carried,
+    filtered,
+    filters_from,
+    next_after,
+    place_in_list,
+)
 from server.review.services import (
+    DECISION_LABELS,
+    DECISIONS,
     STAFF_STATES,
     STATE_LABELS,
     add_comment,
@@ -37,69 +46,21 @@ from server.review.services import (
 )
 from server.scoring.labels import CATEGORY_LABELS
 from server.scoring.models import HouseholdScore
+from server.scoring.services import completed_by
 from server.scoring.standards import all_standards
 from server.submissions.models import Submission, SubmissionAttachment, SubmissionVersion
-from server.submissions.scope import commune_scope, in_scope, village_scope
-from server.web_forms import filter_date, list_page, run_and_flash
+from server.submissions.scope import commune_scope, village_scope
+from server.web_forms import list_page, run_and_flash
 
 bp = Blueprint("review", __name__, url_prefix="/xa/phieu")
 
-PAGE_SIZE = 50
 # Village heads see their villages' submissions; only officers and administrators act on them.
 STAFF = STAFF_ROLES
 VIEWERS = VIEWER_ROLES
 
 
 def _filters() -> dict:
-    args = request.args
-    return {
-        "commune": args.get("commune", "").strip(),
-        "form": args.get("form", "").strip(),
-        "village": args.get("village", "").strip(),
-        "state": args.get("state", "").strip(),
-        "category": args.get("category", "").strip(),
-        "reviewer": args.get("reviewer", "").strip(),
-        "date_from": filter_date(args.get("date_from")),
-        "date_to": filter_date(args.get("date_to")),
-    }
-
-
-def _query(actor: User, filters: dict):
-    """Submissions in scope matching the filters, each with its current score (or None)."""
-    score = HouseholdScore
-    query = (
-        select(Submission, score)
-        .outerjoin(score, and_(score.submission_id == Submission.id, score.current.is_(True)))
-        .where(in_scope(actor))
-    )
-    if filters["commune"]:
-        query = query.join(Commune, Commune.id == Submission.commune_id).where(
-            Commune.code == filters["commune"]
-        )
-    if filters["form"]:
-        query = query.join(Form, Form.id == Submission.form_id).where(
-            Form.xml_form_id == filters["form"]
-        )
-    if filters["village"]:
-        query = query.join(Village, Village.id == Submission.village_id).where(
-            Village.code == filters["village"]
-        )
-    if filters["state"]:
-        query = query.where(Submission.review_state == filters["state"])
-    if filters["category"]:
-        query = query.where(score.category == filters["category"])
-    if filters["reviewer"]:
-        query = query.join(User, User.id == Submission.submitter_id).where(
-            User.username == filters["reviewer"]
-        )
-    if filters["date_from"]:
-        query = query.where(
-            Submission.created_at >= datetime.combine(filters["date_from"], time.min)
-        )
-    if filters["date_to"]:
-        end = datetime.combine(filters["date_to"] + timedelta(days=1), time.min)
-        query = query.where(Submission.created_at < end)
-    return query
+    return filters_from(request.args)
 
 
 @bp.get("")
@@ -107,14 +68,14 @@ def _query(actor: User, filters: dict):
 def index():
     filters = _filters()
     listed = list_page(
-        _query(current_user, filters)
+        filtered(current_user, filters)
         .options(
             selectinload(Submission.form),
             selectinload(Submission.village),
             selectinload(Submission.submitter),
             selectinload(Submission.commune),
         )
-        .order_by(Submission.created_at.desc(), Submission.id.desc()),
+        .order_by(*ORDER),
         PAGE_SIZE,
     )
     communes = db.session.scalars(
@@ -133,14 +94,19 @@ def index():
         forms=forms,
         states=STATE_LABELS,
         staff_states=STAFF_STATES,
+        decisions=DECISION_LABELS,
         categories=CATEGORY_LABELS,
+        keep=carried(filters),
     )
 
 
 @bp.post("/hang-loat")
 @staff_page(*STAFF)
 def bulk():
-    ids = request.form.getlist("ids")
+    """The chosen decision on the ticked submissions — or, with the "all on this page" button
+    (which works without JavaScript), on every submission the page listed."""
+    form = request.form
+    ids = form.getlist("page_ids") if form.get("scope") == "page" else form.getlist("ids")
     try:
         with write_transaction(db.session):
             changed = bulk_set_state(
@@ -191,7 +157,14 @@ def _geopoints(version: SubmissionVersion) -> list[dict]:
 @bp.get("/<int:submission_id>")
 @staff_page(*VIEWERS)
 def detail(submission_id: int):
-    submission = submission_for(current_user, submission_id)
+    return _detail_page(submission_for(current_user, submission_id))
+
+
+def _detail_page(submission: Submission, typed: dict | None = None, status: int = 200):
+    """The submission's page: the decision and the way to the previous / next submission of
+    the list (its filters from the query string) first, then the household, score, files,
+    answers and history.  ``typed``: what the officer had typed when the decision was refused,
+    shown again."""
     version = submission.current_version
     labels = form_labels(version.form_version.xform, current_language())
     # What the form computed (calculates, preloads) only when asked for: a reviewer reads
@@ -199,7 +172,12 @@ def detail(submission_id: int):
     calculated = request.args.get("tinh-toan") == "1"
     rows = labelled_answers(labels, version.fields, include_calculated=calculated)
     files = [(a, _kind_of(a)) for a in version.attachments if a.blob_sha256]
-    return render_template(
+    filters = _filters()
+    keep = carried(filters)
+    place = place_in_list(current_user, filters, submission)
+    current = submission.review_state
+    chosen = (typed or {}).get("state") or (current if current in DECISIONS else "approved")
+    page = render_template(
         "review/submission.html",
         submission=submission,
         version=version,
@@ -208,14 +186,22 @@ def detail(submission_id: int):
         hidden_calculated=not calculated and _any_calculated(labels, version.fields),
         files=files,
         points=_geopoints(version),
-        score=_score_of(submission),
+        score=(score := _score_of(submission)),
+        completes=None if score else completed_by(submission),
         standard_names={code: s.name_vi for code, s in all_standards().items()},
         household=household_of(submission),
         history=_history(submission),
         categories=CATEGORY_LABELS,
         states=STATE_LABELS,
         staff_states=STAFF_STATES,
+        decisions=DECISION_LABELS,
+        chosen=chosen,
+        typed_comment=(typed or {}).get("comment") or "",
+        keep=keep,
+        place=place,
+        back_url=url_for(".index", **keep, **({"page": place.page} if place.page > 1 else {})),
     )
+    return page, status
 
 
 def _any_calculated(labels, answers: dict) -> bool:
@@ -289,19 +275,45 @@ def attachment(submission_id: int, name: str):
     return inert(response)
 
 
+def _here(submission_id: int) -> str:
+    """The submission's page with the list's filters kept."""
+    return url_for(".detail", submission_id=submission_id, **carried(_filters()))
+
+
 def _action(submission_id: int, apply) -> object:
     run_and_flash(lambda: apply(submission_for(current_user, submission_id)))
-    return redirect(url_for(".detail", submission_id=submission_id))
+    return redirect(_here(submission_id))
 
 
 @bp.post("/<int:submission_id>/trang-thai")
 @staff_page(*STAFF)
 def change_state(submission_id: int):
+    """The decision on a result.  "Lưu và sang phiếu tiếp" (``then=next``) goes on to the next
+    submission of the filtered list — or back to the list when this was the last; a refused
+    decision shows the page again with what was typed."""
     form = request.form
-    return _action(
-        submission_id,
-        lambda s: set_state(s, form.get("state", ""), form.get("comment"), current_user),
-    )
+    state, comment = form.get("state", ""), form.get("comment")
+    try:
+        with write_transaction(db.session):
+            submission = submission_for(current_user, submission_id)
+            set_state(submission, state, comment, current_user)
+    except AppError as error:
+        if error.status == 404:
+            abort(404)
+        if error.status == 403:
+            abort(403)
+        flash(localized(error.message_vi, error.message_en), "error")
+        submission = submission_for(current_user, submission_id)
+        return _detail_page(submission, {"state": state, "comment": comment}, 400)
+    flash(_("Đã lưu: %(state)s.", state=STATE_LABELS[state]), "info")
+    if form.get("then") != "next":
+        return redirect(_here(submission_id))
+    filters = _filters()
+    following = next_after(current_user, filters, submission_for(current_user, submission_id))
+    if following is None:
+        flash(_("Đây là phiếu cuối cùng của danh sách."), "info")
+        return redirect(url_for(".index", **carried(filters)))
+    return redirect(url_for(".detail", submission_id=following, **carried(filters)))
 
 
 @bp.post("/<int:submission_id>/nhan-xet")

@@ -14,9 +14,16 @@ from server.db import utcnow
 from server.extensions import db
 from server.geography.models import Commune
 from server.households.models import Household
+from server.i18n import vi_number
 from server.questionnaires.models import Form
 from server.scoring.engine import CATEGORY_VI, score_household
-from server.scoring.evidence import complete_facts, evidence_for, record_evidence
+from server.scoring.evidence import (
+    KIND_VI,
+    HouseholdEvidence,
+    complete_facts,
+    evidence_for,
+    record_evidence,
+)
 from server.scoring.facts import HouseholdFacts, MeasuredIncome
 from server.scoring.mapping import EvidenceMapping, Mapping, all_mappings, mappings
 from server.scoring.models import HouseholdScore, ScoringJob
@@ -187,18 +194,18 @@ def _income_source_notes(
         return []
     if not any(e["kind"] == "income" for e in evidence_used):
         return [
-            f"Thu nhập đo được lấy từ mục thu nhập của Phiếu B: {used.per_person_month:,} "
+            f"Thu nhập đo được lấy từ mục thu nhập của Phiếu B: {vi_number(used.per_person_month)} "
             "đ/người/tháng."
         ]
     line = (
         "Thu nhập đo được lấy từ Phiếu khảo sát thu nhập (phiếu chuyên dùng để đo thu nhập, "
-        f"được ưu tiên): {used.per_person_month:,} đ/người/tháng"
+        f"được ưu tiên): {vi_number(used.per_person_month)} đ/người/tháng"
     )
     if own is None:
         return [line + "."]
     same = "bằng" if own.per_person_month == used.per_person_month else "khác"
     return [
-        f"{line}; mục thu nhập của Phiếu B ghi {own.per_person_month:,} đ/người/tháng "
+        f"{line}; mục thu nhập của Phiếu B ghi {vi_number(own.per_person_month)} đ/người/tháng "
         f"({same} phiếu khảo sát)."
     ]
 
@@ -376,6 +383,35 @@ def _table_for(commune: Commune, standard: str, area: str):
     if key not in memo:
         memo[key] = resolve_table(commune, standard, area)
     return memo[key]
+
+
+def completed_by(submission: Submission) -> tuple[str, list[HouseholdScore]] | None:
+    """For a Phiếu A / income-survey submission (evidence, no result of its own unless a
+    Phiếu A stops the review): its kind in words and the current results of the household's
+    Phiếu B it completes (same commune, household code and review year).  None for any other
+    submission."""
+    row = db.session.scalar(
+        select(HouseholdEvidence).where(HouseholdEvidence.submission_id == submission.id)
+    )
+    if row is None:
+        return None
+    scores: list[HouseholdScore] = []
+    if row.household_code:
+        scores = list(
+            db.session.scalars(
+                select(HouseholdScore)
+                .join(Submission, Submission.id == HouseholdScore.submission_id)
+                .where(
+                    Submission.commune_id == row.commune_id,
+                    HouseholdScore.household_code == row.household_code,
+                    HouseholdScore.year == row.year,
+                    HouseholdScore.current.is_(True),
+                    HouseholdScore.mapping.in_(list(mappings())),
+                )
+                .order_by(HouseholdScore.submission_id)
+            )
+        )
+    return KIND_VI.get(row.kind, row.kind), scores
 
 
 def current_score(submission_id: int) -> HouseholdScore | None:

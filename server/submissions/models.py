@@ -21,7 +21,8 @@ from server.db import Base, utcnow
 from server.geography.models import Commune, Village
 from server.questionnaires.models import Form, FormVersion
 
-REVIEW_STATES = ("received", "has_issues", "edited", "approved", "rejected")
+# "resurvey": commune staff (or the village meeting) sent the household back to its reviewer.
+REVIEW_STATES = ("received", "has_issues", "edited", "approved", "rejected", "resurvey")
 
 
 class Submission(Base):

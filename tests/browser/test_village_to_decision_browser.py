@@ -119,8 +119,8 @@ def test_one_village_from_submissions_to_decision(
     expect(page.get_by_role("note").first).to_contain_text(
         "minh họa — không phải số liệu chính thức"
     )
-    page.get_by_label("Trạng thái mới").select_option("approved")
-    page.get_by_role("button", name="Lưu trạng thái").click()
+    expect(page.get_by_label("Duyệt", exact=True)).to_be_checked()  # the default decision
+    page.get_by_role("button", name="Lưu", exact=True).click()
     expect(page.locator("#review-state")).to_have_text("Đã duyệt")
 
     # Open the round and compile the lists.

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections import Counter
 from datetime import date, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -82,6 +83,7 @@ def _state(app) -> dict:
             "transitions": Counter(s.transition for s in scores),
             "scores": db.session.scalar(select(func.count()).select_from(HouseholdScore)),
             "disclaimers": Counter(s.result.get("b1_table_disclaimer") for s in scores),
+            "methods": Counter((s.method, s.methods_disagree) for s in scores),
             "phone_list_rows": households_csv(
                 db.session.scalar(select(User).where(User.username == "rsv.demo"))
             ).count(b"\n")
@@ -90,7 +92,7 @@ def _state(app) -> dict:
 
 
 def test_demo_seeds_a_reviewed_commune_once(app):
-    _publish(app, "phieu_b_2022", "phieu_a")
+    _publish(app, "phieu_b_2022", "phieu_a", "thu_nhap_mstb")
     with app.app_context():
         seed_demo()
         first = seed_demo_review(COMMUNE[0], "rsv.demo")
@@ -111,10 +113,12 @@ def test_demo_seeds_a_reviewed_commune_once(app):
     # Most households answered Phiếu B; a few stopped at Phiếu A; everything was scored.
     assert first.submissions.phieu_b == state["forms"]["phieu_b_2022"]
     assert first.submissions.phieu_a == state["forms"]["phieu_a"]
+    assert first.submissions.income == state["forms"]["thu_nhap_mstb"]
     assert 0.8 * state["households"] <= state["forms"]["phieu_b_2022"] < state["households"]
     assert 5 <= state["forms"]["phieu_a"] <= 40
     assert set(state["jobs"]) == {"done"}
     categories = state["categories"]
+    # The income surveys complete a Phiếu B: they have no result of their own.
     assert sum(categories.values()) == state["forms"]["phieu_b_2022"] + categories["dung_o_phieu_a"]
     assert 25 <= categories["ngheo"] <= 60
     assert 25 <= categories["can_ngheo"] <= 60
@@ -144,12 +148,13 @@ def test_demo_seeds_a_reviewed_commune_once(app):
     }
 
     _check_times(app)
+    _check_income(app, state)
 
     # Running it again sends nothing and changes nothing.
     with app.app_context():
         again = seed_demo_review(COMMUNE[0], "rsv.demo")
     assert again.households_written == 0
-    assert again.submissions == SeedResult(0, 0, 0)
+    assert again.submissions == SeedResult(0, 0, 0, 0)
     assert _state(app) == state
 
 
@@ -163,8 +168,11 @@ def _check_times(app) -> None:
         ).all()
         assert rows
         for submission, version in rows:
+            fields = version.fields
             reviewed = date.fromisoformat(
-                version.fields.get("general/review_date") or version.fields["rsv/review_date"]
+                fields.get("general/review_date")
+                or fields.get("rsv/review_date")
+                or fields["confirm/review_date"]
             )
             assert date(2026, 9, 1) <= reviewed <= date(2026, 11, 30)
             sent_local = submission.created_at + timedelta(hours=7)
@@ -173,11 +181,115 @@ def _check_times(app) -> None:
             assert submission.village is not None
             assert submission.review_state == "received"
             assert version.attachments_present == version.attachments_expected  # signatures
-        # The Phiếu A of a household arrives before its Phiếu B.
+        # The Phiếu A of a household arrives before its Phiếu B, the income survey after it.
         order = {(s.form.xml_form_id, v.fields["hh_code"]): s.id for s, v in rows}
         for (form, code), submission_id in order.items():
             if form == "phieu_a" and ("phieu_b_2022", code) in order:
                 assert submission_id < order[("phieu_b_2022", code)]
+            if form == "thu_nhap_mstb":
+                assert submission_id > order[("phieu_b_2022", code)]
+
+
+# The law's figures for 2022–2025, rural (regulations.md §2–§3): the income line, the band of
+# the average living standard, the B1 cut-off, and 3 deprivations (score B 30) for "poor".
+LINE, BAND_TOP, CUTOFF, POOR_FROM = 1_500_000, 2_250_000, 140, 3
+_PRODUCTION = (
+    "crops_annual",
+    "crops_perennial",
+    "livestock",
+    "aquaculture",
+    "forestry",
+    "salt",
+    "agri_services",
+    "nonfarm_business",
+)
+_RECEIVED = ("wages", "pension", "remittances", "other_income")
+
+
+def _measured(fields: dict) -> int:
+    """Income per person per month from the survey's answers, source by source, as the form
+    defines it (net of costs, social allowances left out, 12 months)."""
+    sources = fields["income/sources"].split()
+    assert sources and set(sources) <= {*_PRODUCTION, *_RECEIVED}
+    total = 0
+    for source in sources:
+        if source in _PRODUCTION:
+            revenue = int(fields[f"income/{source}/{source}_rev"])
+            cost = int(fields[f"income/{source}/{source}_cost"])
+            assert 0 <= revenue <= 999_999_999 and 0 <= cost <= 999_999_999
+            assert fields[f"income/{source}/{source}_net"] == str(revenue - cost)
+            # A loss is accepted only once the reviewer acknowledged it.
+            assert (fields.get(f"income/{source}/{source}_loss_ok") == "OK") == (cost > revenue)
+            total += revenue - cost
+        else:
+            amount = int(fields[f"income/{source}_amount"])
+            assert 0 < amount <= 999_999_999
+            total += amount
+    for source in {*_PRODUCTION, *_RECEIVED} - set(sources):  # not asked
+        assert not fields.get(f"income/{source}_amount")
+        assert not fields.get(f"income/{source}/{source}_rev")
+    assert fields["income/total_net_income_12m"] == str(total)
+    allowance = int(fields.get("income/allowance/social_allowance_amount") or 0)
+    assert fields["income/social_allowance_excluded"] == str(allowance)  # recorded, not counted
+    members = int(fields["members"])
+    per_person = int(Decimal(total) / members / 12 + Decimal("0.5"))  # XPath round(), half up
+    assert fields["income/income_per_person_month"] == str(per_person)
+    return per_person
+
+
+def _check_income(app, state) -> None:
+    """A handful of farming households answered the income survey after their Phiếu B; B1
+    decides (2022–2025), measured income is shown and a disagreement across the line flagged."""
+    with app.app_context():
+        surveys = db.session.scalars(
+            select(SubmissionVersion)
+            .join(Submission, Submission.id == SubmissionVersion.submission_id)
+            .join(Form, Form.id == Submission.form_id)
+            .where(Form.xml_form_id == "thu_nhap_mstb", SubmissionVersion.current.is_(True))
+        ).all()
+        assert 5 <= len(surveys) <= 12
+        seen = Counter()
+        for survey in surveys:
+            fields = survey.fields
+            assert fields["main_occupation"] == "nong_nghiep"  # farming households only
+            income = _measured(fields)
+            score = db.session.scalar(
+                select(HouseholdScore).where(
+                    HouseholdScore.household_code == fields["hh_code"],
+                    HouseholdScore.mapping == "phieu_b_2022",
+                    HouseholdScore.current.is_(True),
+                )
+            )
+            phieu_b = db.session.get(Submission, score.submission_id).current_version
+            assert fields["members"] == phieu_b.fields["hh_size"]
+            assert fields["village"] == phieu_b.fields["village"] == survey.submission.village.code
+            # What the law says of this household, from score A, score B and the income.
+            b1_under, income_under = score.score_a <= CUTOFF, income <= LINE
+            poor = int(phieu_b.fields["b2_count"]) >= POOR_FROM  # counted on the phone
+            expected = (
+                ("ngheo" if poor else "can_ngheo")
+                if b1_under
+                else "muc_song_trung_binh"
+                if LINE < income <= BAND_TOP
+                else "khong_ngheo_khong_can_ngheo"
+            )
+            assert score.category == expected, fields["hh_code"]
+            assert score.method == "b1"  # both present: B1 decides under 2022–2025
+            assert score.methods_disagree == (b1_under != income_under)
+            assert score.result["income_per_person_month"] == income
+            assert score.result["income_source"] == "khao_sat"
+            assert [e["kind"] for e in score.result["evidence"]] == ["income"]
+            seen[(b1_under, income_under)] += 1
+            if score.category == "muc_song_trung_binh":
+                seen["average"] += 1
+    # Agreeing on both sides of the line, average living standard, and flagged both ways.
+    assert seen[(True, True)] >= 1 and seen[(False, False)] >= 3
+    assert seen["average"] >= 2
+    assert seen[(True, False)] >= 2 and seen[(False, True)] >= 1
+    flagged = seen[(True, False)] + seen[(False, True)]
+    assert state["methods"][("b1", True)] == flagged  # only the surveyed households
+    assert sum(n for (method, _), n in state["methods"].items() if method == "income") == 0
+    assert state["categories"]["muc_song_trung_binh"] == seen["average"]
 
 
 _DIGEST = """
@@ -185,7 +297,8 @@ import hashlib, json, sys
 from types import SimpleNamespace
 from datetime import datetime
 from server.demo_households import plan_households
-from server.demo_submissions import _Scorer, _answers_for, phieu_a_fields
+from server.demo_income import income_fields
+from server.demo_submissions import _Scorer, _answers_for, phieu_a_fields, plan_income_surveys
 from server.scoring.mapping import all_mappings
 from server.scoring.standards import standard_for_year
 from server.scoring.tables import shipped_tables
@@ -202,6 +315,11 @@ for h in plan_households("DEMO01"):
     if h.phieu_a:
         crit = [{"name": "a", "label": "A", "stop": "1"}, {"name": "b", "label": "B", "stop": "0"}]
         digest.update(json.dumps(phieu_a_fields(h, reviewer, started, crit), sort_keys=True).encode())
+surveys = plan_income_surveys(plan_households("DEMO01"), scorer, reviewer)
+assert len(surveys) >= 5
+for survey in surveys:
+    fields = income_fields(survey, reviewer, survey.household.review_date, "1.png")
+    digest.update(json.dumps(fields, sort_keys=True).encode())
 print(digest.hexdigest())
 """
 

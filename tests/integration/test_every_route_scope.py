@@ -38,7 +38,16 @@ from tests.integration.procedure import (
 )
 
 # Pages over one commune's data, and pages only province administrators may open.
-COMMUNE_PAGES = ("review", "meetings", "publication", "decisions", "exports", "reports")
+COMMUNE_PAGES = (
+    "review",
+    "workspace",
+    "meetings",
+    "publication",
+    "decisions",
+    "exports",
+    "reports",
+    "maps",
+)
 ADMIN_PAGES = ("audit", "forms_admin", "b1_admin", "user_admin")
 # Blueprints with both: their /admin/… routes are the administrators'.
 MIXED_PAGES = ("approvals",)
@@ -104,6 +113,7 @@ def _walk_the_procedure(app, village) -> dict[str, object]:
             "round_id": village["round"],
             "monthly_round_id": monthly_id,
             "village_code": "T01",
+            "code": "X1-T01-0101",  # a household of the registry
             "meeting_id": db.session.scalar(select(VillageMeeting.id)),
             "number": db.session.scalar(select(func.max(Posting.number))),
             "complaint_id": complaint_id,
@@ -128,7 +138,7 @@ def _text_of(reply) -> str:
             for value in row
             if value is not None
         )
-    assert reply.mimetype in ("text/html", "text/csv"), reply.mimetype
+    assert reply.mimetype in ("text/html", "text/csv", "application/json"), reply.mimetype
     return reply.get_data(as_text=True)
 
 
@@ -265,7 +275,13 @@ def test_another_communes_staff_reach_nothing_on_any_route(app, walked, stranger
     assert checked == len(walked["routes"]) >= 30
     assert _snapshot(app, home) == before
     # Asking for the commune by its code is refused too.
-    for url in ("/bao-cao?commune=X1", "/bao-cao.xlsx?commune=X1", "/xa/phieu?commune=X1"):
+    for url in (
+        "/bao-cao?commune=X1",
+        "/bao-cao.xlsx?commune=X1",
+        "/xa/phieu?commune=X1",
+        "/xa/ban-do?commune=X1",
+        "/xa/ban-do.json?commune=X1",
+    ):
         reply = browser.get(url)
         if reply.status_code == 200:
             assert not [t for t in own_data if t in _text_of(reply)], url

@@ -15,6 +15,7 @@ import base64
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 import yaml
@@ -28,7 +29,7 @@ from server.db import write_transaction
 from server.exports.models import ExportJob
 from server.extensions import db
 from server.geography.models import Commune, Village
-from server.meetings.models import VillageMeeting
+from server.meetings.models import MissingHouseholdReason, VillageMeeting
 from server.questionnaires.models import Form, FormAssignment, FormVersion, VersionState
 from server.questionnaires.services import assign_form, create_version, get_form
 from server.scoring.models import B1Table, CommuneB1Table
@@ -764,3 +765,347 @@ def test_only_the_communes_staff_ask_for_its_documents(app, decided_world, case)
             for url in (job, f"{job}/tep"):
                 status = client.get(url).status_code
                 assert status in (302, 403, 404), (username, url, status)
+
+
+# --- the commune's writes: deciding on results, and the commune's meeting-list rule -----------
+
+
+@pytest.fixture
+def results(app, world) -> dict[str, int]:
+    """One demo-form result in each commune's village T01 (X1 and X2 of P1, Y1 of P2), sent by
+    the commune's reviewer."""
+    ids = {}
+    for commune, username in (("X1", "rsv1"), ("X2", "rsv2"), ("Y1", "rsv.y1")):
+        instance_id = new_instance_id()
+        reply = _phone(app, username).submit(demo_instance(instance_id, photo=None))[-1]
+        assert reply.status == 201, (username, reply.status)
+        with app.app_context():
+            ids[commune] = db.session.scalar(
+                select(Submission.id).where(Submission.instance_id == instance_id)
+            )
+    return ids
+
+
+def _commune_snapshot(app) -> dict:
+    """Everything the commune's writes can change."""
+    from server.geography.models import Commune
+    from server.households.models import Household
+    from server.review.models import SubmissionEvent
+
+    with app.app_context():
+        return {
+            "states": sorted(
+                db.session.execute(select(Submission.id, Submission.review_state)).tuples()
+            ),
+            "events": db.session.scalar(select(func.count()).select_from(SubmissionEvent)),
+            "rules": sorted(
+                db.session.execute(
+                    select(Commune.code, Commune.meeting_lists_approved_only)
+                ).tuples()
+            ),
+            "flags": sorted(
+                db.session.execute(select(Household.code, Household.resurvey_requested_at)).tuples()
+            ),
+            "missing": sorted(
+                db.session.execute(
+                    select(
+                        MissingHouseholdReason.round_id,
+                        MissingHouseholdReason.household_id,
+                        MissingHouseholdReason.reason,
+                        MissingHouseholdReason.note,
+                        MissingHouseholdReason.recorded_at,
+                    )
+                ).tuples()
+            ),
+            "audit": db.session.scalar(select(func.count()).select_from(AuditEvent)),
+        }
+
+
+@dataclass(frozen=True)
+class CommuneCase:
+    """One commune write: the route, who may make it, the URL and form (``{X1}`` … stand for
+    the result of that commune), and what to undo before each allowed account tries it."""
+
+    name: str
+    endpoint: str
+    allowed: frozenset[str]
+    url: str
+    data: dict
+    reset: Callable | None = None  # (app) -> None
+
+
+def _commune_post(client, username: str, url: str, data: dict):
+    page = client.get("/login")
+    login = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORDS.get(username, PASSWORD)}
+        | {"csrf_token": csrf(page.get_data(as_text=True))},
+    )
+    if login.status_code != 302:  # reviewers have no web pages
+        return login
+    token = None
+    for where in ("/xa/phieu", "/admin/forms"):  # any page of theirs carries the token
+        found = client.get(where).get_data(as_text=True)
+        if 'name="csrf_token"' in found:
+            token = csrf(found)
+            break
+    return client.post(url, data=dict(data) | ({"csrf_token": token} if token else {}))
+
+
+def _rule_off(app) -> None:
+    from server.geography.models import Commune
+
+    with app.app_context(), write_transaction(db.session):
+        for commune in db.session.scalars(select(Commune)):
+            commune.meeting_lists_approved_only = False
+
+
+X1_STAFF, X2_STAFF, Y1_STAFF = (
+    ONLY({"canbo1", "admin1"}),
+    ONLY({"canbo.x2", "admin1"}),
+    ONLY({"canbo.y1", "admin2"}),
+)
+PROBLEM = {"state": "has_issues", "comment": "Ảnh nhà bị mờ", "then": "stay"}
+COMMUNE_CASES = [
+    CommuneCase(
+        "decide on an X1 result",
+        "review.change_state",
+        X1_STAFF,
+        "/xa/phieu/{X1}/trang-thai",
+        PROBLEM,
+    ),
+    CommuneCase(
+        "decide on an X2 result",
+        "review.change_state",
+        X2_STAFF,
+        "/xa/phieu/{X2}/trang-thai?village=T01",
+        PROBLEM | {"then": "next"},
+    ),
+    CommuneCase(
+        "decide on a Y1 result",
+        "review.change_state",
+        Y1_STAFF,
+        "/xa/phieu/{Y1}/trang-thai",
+        PROBLEM,
+    ),
+    CommuneCase(
+        "send an X1 household back",
+        "review.change_state",
+        X1_STAFF,
+        "/xa/phieu/{X1}/trang-thai",
+        {"state": "resurvey", "comment": "Đo lại diện tích", "then": "stay"},
+    ),
+    CommuneCase(
+        "send back (old route)",
+        "review.resurvey",
+        Y1_STAFF,
+        "/xa/phieu/{Y1}/ra-soat-lai",
+        {"reason": "Đo lại diện tích"},
+    ),
+    CommuneCase(
+        "comment on an X2 result",
+        "review.comment",
+        X2_STAFF,
+        "/xa/phieu/{X2}/nhan-xet",
+        {"comment": "Đã gọi điện"},
+    ),
+    CommuneCase(
+        "bulk: the whole page of X1",
+        "review.bulk",
+        X1_STAFF,
+        "/xa/phieu/hang-loat",
+        {"scope": "page", "page_ids": ["{X1}"]} | PROBLEM,
+    ),
+    CommuneCase(
+        "bulk: results of two provinces",
+        "review.bulk",
+        ONLY(),
+        "/xa/phieu/hang-loat",
+        {"scope": "page", "page_ids": ["{X1}", "{Y1}"]} | PROBLEM,
+    ),
+    CommuneCase(
+        "X1's meeting-list rule",
+        "meetings.change_settings",
+        X1_STAFF,
+        "/xa/ra-soat/cai-dat",
+        {"commune": "X1", "approved_only": "1"},
+        _rule_off,
+    ),
+    CommuneCase(
+        "X2's meeting-list rule",
+        "meetings.change_settings",
+        X2_STAFF,
+        "/xa/ra-soat/cai-dat",
+        {"commune": "X2", "approved_only": "1"},
+        _rule_off,
+    ),
+    CommuneCase(
+        "Y1's meeting-list rule",
+        "meetings.change_settings",
+        Y1_STAFF,
+        "/xa/ra-soat/cai-dat",
+        {"commune": "Y1", "approved_only": "1"},
+        _rule_off,
+    ),
+]
+# The review's and the meeting rule's write routes: each in COMMUNE_CASES, or walked elsewhere.
+COMMUNE_WRITES_ELSEWHERE = {
+    "meetings.create": "test_every_route_scope.py",
+    "meetings.compile_page": "test_every_route_scope.py",
+    "meetings.meeting_create": "test_every_route_scope.py",
+    "meetings.missing_reason": "test_only_the_communes_staff_explain_a_missing_household",
+}
+
+
+def _filled(value, ids: dict[str, int]):
+    if isinstance(value, list):
+        return [_filled(v, ids) for v in value]
+    return value.format(**ids) if isinstance(value, str) else value
+
+
+def test_every_review_and_rule_write_is_in_the_commune_matrix(app):
+    writes = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.methods & {"POST", "PUT", "PATCH", "DELETE"}
+        and rule.endpoint.split(".")[0] in ("review", "meetings")
+    }
+    assert writes - {c.endpoint for c in COMMUNE_CASES} - set(COMMUNE_WRITES_ELSEWHERE) == set()
+
+
+@pytest.mark.parametrize("case", COMMUNE_CASES, ids=lambda c: c.name)
+def test_only_the_communes_staff_decide_and_set_its_rule(app, world, results, case):
+    """Every role of two provinces × two communes (and a national administrator): only the
+    commune's officer and its province's administrator change anything — every one of them
+    does — and for everyone else nothing changes."""
+    url, data = case.url.format(**results), {k: _filled(v, results) for k, v in case.data.items()}
+    before = _commune_snapshot(app)
+    for username in ACTORS:
+        if username in case.allowed:
+            continue
+        reply = _commune_post(app.test_client(), username, url, data)
+        assert reply.status_code in (302, 400, 401, 403, 404, 409), (username, reply.status_code)
+        assert _commune_snapshot(app) == before, f"{username} changed something: {case.name}"
+    for username in sorted(case.allowed):
+        if case.reset is not None:
+            case.reset(app)
+        before = _commune_snapshot(app)
+        reply = _commune_post(app.test_client(), username, url, data)
+        assert reply.status_code == 302, (username, reply.status_code)
+        assert _commune_snapshot(app) != before, f"{username} changed nothing: {case.name}"
+
+
+@pytest.fixture
+def missing(app, world) -> dict[str, int]:
+    """In each commune (X1, X2 of P1; Y1 of P2) an annual 2026 round and a household of its
+    village T01, poor in 2025, with no 2026 result: ``R_X1`` … the rounds, ``H_X1`` … the
+    households."""
+    from server.households.models import (
+        Household,
+        HouseholdStatus,
+        HouseholdYearStatus,
+        ListSource,
+    )
+    from server.meetings.models import ReviewRound
+
+    ids = {}
+    with app.app_context(), write_transaction(db.session):
+        for commune in db.session.scalars(select(Commune)):
+            t01 = next(v for v in commune.villages if v.code == "T01")
+            household = Household(
+                commune=commune,
+                village=t01,
+                code=f"{commune.code}-T01-9001",
+                head_name=f"Hộ vắng {commune.code}",
+                list_source=ListSource.ON_LIST,
+            )
+            review = ReviewRound(
+                commune_id=commune.id,
+                year=2026,
+                kind="dinh_ky",
+                month=0,
+                started_on=date(2026, 9, 1),
+            )
+            db.session.add_all([household, review])
+            db.session.add(
+                HouseholdYearStatus(household=household, year=2025, status=HouseholdStatus.POOR)
+            )
+            db.session.flush()
+            ids[f"R_{commune.code}"], ids[f"H_{commune.code}"] = review.id, household.id
+    return ids
+
+
+def _no_reasons(app) -> None:
+    from sqlalchemy import delete
+
+    with app.app_context(), write_transaction(db.session):
+        db.session.execute(delete(MissingHouseholdReason))
+
+
+MISSING_URL = "/xa/ra-soat/{R}/ho-chua-co-ket-qua"
+MISSING_CASES = [
+    CommuneCase(
+        "explain X1's missing household",
+        "meetings.missing_reason",
+        X1_STAFF,
+        MISSING_URL.replace("{R}", "{R_X1}"),
+        {"household": "{H_X1}", "reason": "moved", "note": "Vào Bình Dương"},
+        _no_reasons,
+    ),
+    CommuneCase(
+        "explain X2's missing household (from its village page)",
+        "meetings.missing_reason",
+        X2_STAFF,
+        MISSING_URL.replace("{R}", "{R_X2}"),
+        {"household": "{H_X2}", "reason": "other", "note": "Hộ ở rẫy", "village": "T01"},
+        _no_reasons,
+    ),
+    CommuneCase(
+        "explain Y1's missing household",
+        "meetings.missing_reason",
+        Y1_STAFF,
+        MISSING_URL.replace("{R}", "{R_Y1}"),
+        {"household": "{H_Y1}", "reason": "died_out"},
+        _no_reasons,
+    ),
+    CommuneCase(
+        "Y1's household through X1's round",
+        "meetings.missing_reason",
+        ONLY(),
+        MISSING_URL.replace("{R}", "{R_X1}"),
+        {"household": "{H_Y1}", "reason": "moved"},
+    ),
+    CommuneCase(
+        "X2's household through X1's round",
+        "meetings.missing_reason",
+        ONLY(),
+        MISSING_URL.replace("{R}", "{R_X1}"),
+        {"household": "{H_X2}", "reason": "moved"},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", MISSING_CASES, ids=lambda c: c.name)
+def test_only_the_communes_staff_explain_a_missing_household(app, world, missing, case):
+    """Recording why a household of last year's lists has no result: every role of two
+    provinces × two communes (and a national administrator) — only the commune's officer and
+    its province's administrator record it (each of them does), for everyone else (village
+    heads included) nothing changes; a household of another commune through a round is found
+    by no one."""
+    url = case.url.format(**missing)
+    data = {k: _filled(v, missing) for k, v in case.data.items()}
+    before = _commune_snapshot(app)
+    for username in ACTORS:
+        if username in case.allowed:
+            continue
+        reply = _commune_post(app.test_client(), username, url, data)
+        assert reply.status_code in (302, 400, 401, 403, 404, 409), (username, reply.status_code)
+        assert _commune_snapshot(app) == before, f"{username} changed something: {case.name}"
+    for username in sorted(case.allowed):
+        case.reset(app)
+        before = _commune_snapshot(app)
+        reply = _commune_post(app.test_client(), username, url, data)
+        assert reply.status_code == 302, (username, reply.status_code)
+        after = _commune_snapshot(app)
+        assert after != before, f"{username} changed nothing: {case.name}"
+        assert [m[1:3] for m in after["missing"]] == [(int(data["household"]), data["reason"])]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.scoring.evidence import HouseholdEvidence
 from server.scoring.models import HouseholdScore
-from server.submissions.models import Submission
+from server.submissions.models import Submission, SubmissionVersion
 from tests.engines import webforms
 from tests.forms import test_income_and_characteristics as income_forms
 from tests.forms import test_phieu_b as phieu_b
@@ -167,3 +167,27 @@ def test_evidence_of_another_commune_or_household_is_not_used(app, seeded, forms
     assert (own.category, own.household_code) == ("dung_o_phieu_a", "X1-T01-0001")
     [score] = _scores(app, instances["b"].instance_id)
     assert score.category == "chua_danh_gia"
+
+
+def test_an_income_survey_page_points_to_the_phieu_b_it_completes(app, seeded, forms, instances):
+    """The survey has no result of its own: its page says so and links the household's Phiếu B
+    with that result (it used to say "no result: not a scored form, or pending")."""
+    from tests.integration.procedure import login
+
+    _send(app, seeded, instances["income"])
+    with app.app_context():
+        survey_id = db.session.scalar(
+            select(SubmissionVersion.submission_id).where(
+                SubmissionVersion.instance_id == instances["income"].instance_id
+            )
+        )
+    officer = login(app, seeded.officer)
+    before = officer.get(f"/xa/phieu/{survey_id}").get_data(as_text=True)
+    assert "không có kết quả riêng" in before and "chưa đánh giá" not in before
+    assert "Chưa có Phiếu B nào của hộ này" in before
+    _send(app, seeded, instances["b"])
+    [score] = _scores(app, instances["b"].instance_id)
+    page = officer.get(f"/xa/phieu/{survey_id}").get_data(as_text=True)
+    assert "Phiếu này chưa có kết quả chấm điểm" not in page
+    assert f'href="/xa/phieu/{score.submission_id}"' in page
+    assert "Hộ có mức sống trung bình" in page

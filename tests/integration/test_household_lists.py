@@ -29,6 +29,7 @@ ROWS = [
         "head_name": "Y Hlơn",
         "last_status": "can_ngheo",
         "source": "danh_sach",
+        "resurvey_reason": "",
     },
     {
         "code": "X1-T02-0002",
@@ -84,6 +85,7 @@ def test_reviewer_gets_own_commune_and_village_reviewer_only_own_village(app, se
         "head_name": "Y Hlơn",
         "last_status": "can_ngheo",
         "source": "danh_sach",
+        "resurvey_reason": "",
     }
 
     village_phone = CollectClient(

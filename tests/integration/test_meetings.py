@@ -93,7 +93,7 @@ def test_meeting_applies_the_50_percent_rule_at_its_boundary(app, village):
         assert votes["X1-T01-0101"] == (20, True) and votes["X1-T01-0102"] == (19, False)
         # The failed household goes back to its reviewer.
         failed = db.session.get(Submission, cases["X1-T01-0102"].submission_id)
-        assert failed.review_state == "has_issues"
+        assert failed.review_state == "resurvey"
         household = db.session.scalar(select(Household).where(Household.code == "X1-T01-0102"))
         assert "19/40" in household.resurvey_reason
         actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]

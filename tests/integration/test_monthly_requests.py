@@ -82,6 +82,9 @@ def test_the_request_forms_are_data():
 
 def test_requests_are_listed_on_the_monthly_round_with_their_cases(app, monthly):
     html = monthly["officer"].get(monthly["url"]).get_data(as_text=True)
+    # In the page's body, not (as it was) inside its <title>.
+    assert html.index("<main>") < html.index('id="requests-h"')
+    assert "Giấy đề nghị" not in html.split("</title>", 1)[0]
     section = html.split('id="requests-h"', 1)[1]
     assert "(2)" in section.split("</h2>", 1)[0]
     assert "Mẫu số 04" in section and "Mẫu số 01" in section

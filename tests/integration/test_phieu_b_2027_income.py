@@ -47,6 +47,11 @@ REVIEW_DATE = "2026-11-20"  # the late-2026 periodic review (§4.1: 1 September 
 URBAN_VILLAGE = "T03"  # made urban in this test (commune X1 is rural)
 
 
+def vnd(amount: int) -> str:
+    """An amount as Vietnamese writes it: 2.200.000."""
+    return f"{amount:,}".replace(",", ".")
+
+
 def lawful_category(income: int, area: str, deprivations: int) -> str:
     if income <= LINE[area]:
         return "ngheo" if deprivations >= POOR_FROM_DEPRIVATIONS else "can_ngheo"
@@ -353,7 +358,9 @@ def test_phieu_b_2027_sent_like_collect_is_classified_by_its_measured_income(
             case.household.occupation in ("nong_nghiep", "lam_nghiep", "ngu_nghiep")
         )
         assert (r["area_type"], r["income_line"]) == (case.area, LINE[case.area]), key
-        assert f"mục thu nhập của Phiếu B: {case.income:,} đ/người/tháng" in r["explanation_vi"][1]
+        assert (
+            f"mục thu nhập của Phiếu B: {vnd(case.income)} đ/người/tháng" in r["explanation_vi"][1]
+        )
         # The server's deprivations are the phone's.
         deprived = {i["code"] for i in r["indicators"] if i["outcome"] == "deprived"}
         assert deprived == case.deprived, key
@@ -438,7 +445,7 @@ def test_the_income_survey_is_preferred_to_the_phieu_b_module_and_both_are_shown
     assert [e["kind"] for e in r["evidence"]] == ["income"]
     assert r["explanation_vi"][1] == (
         "Thu nhập đo được lấy từ Phiếu khảo sát thu nhập (phiếu chuyên dùng để đo thu nhập, "
-        "được ưu tiên): 2,500,000 đ/người/tháng; mục thu nhập của Phiếu B ghi 2,000,000 "
+        "được ưu tiên): 2.500.000 đ/người/tháng; mục thu nhập của Phiếu B ghi 2.000.000 "
         "đ/người/tháng (khác phiếu khảo sát)."
     )
 

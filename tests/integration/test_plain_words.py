@@ -163,6 +163,14 @@ def reviewed_demo(app):
         officer, f"{base}/niem-yet", {"places": "Trụ sở UBND xã", "starts_on": "2026-11-24"}
     )
     assert posted.status_code == 302
+    # Last year's poor / near-poor households nobody visited: each needs a reason first.
+    unvisited = re.findall(
+        r'name="household" value="(\d+)"', officer.get(base).get_data(as_text=True)
+    )
+    assert unvisited
+    for household in unvisited:
+        reason = {"household": household, "reason": "other", "note": "Hộ đi làm ăn xa"}
+        assert post_form(officer, f"{base}/ho-chua-co-ket-qua", reason).status_code == 302
     signed = post_form(
         officer,
         f"{base}/quyet-dinh",

@@ -129,12 +129,15 @@ def test_posting_complaint_recheck_decision_and_certificates(app, village):
         second = db.session.scalar(select(Posting).where(Posting.number == 2))
         assert [i.case.household_code for i in second.items] == ["X1-T01-0101"]
     # Signing during the posting period is refused; after it, accepted.
-    post_form(
+    reply = post_form(
         officer,
         f"{base}/quyet-dinh",
         {"number": "1/QĐ-UBND", "signed_on": "2026-11-30", "signer_name": "Hồ Văn Nam"},
     )
-    assert "Chưa hết thời gian niêm yết" in _flash(officer, f"{base}/quyet-dinh")
+    # Refused: the page again (409), with the reason and what was typed.
+    assert reply.status_code == 409
+    assert "Chưa hết thời gian niêm yết" in reply.get_data(as_text=True)
+    assert 'value="2026-11-30"' in reply.get_data(as_text=True)
     post_form(
         officer,
         f"{base}/quyet-dinh",

@@ -331,13 +331,19 @@ def test_admin_page_tables_charts_and_labels(app, world):
     assert (earlier.total.current.poor, earlier.total.current.review) == (5, 0)
 
 
-def test_xlsx_has_the_four_sheets_with_the_figures(app, world):
+def test_xlsx_has_the_five_sheets_with_the_figures(app, world):
     reply = world["admin"].get("/bao-cao.xlsx?year=2026")
     assert reply.status_code == 200
     assert reply.mimetype.endswith("spreadsheetml.sheet")
     assert "bao-cao-2026.xlsx" in reply.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(reply.data), read_only=True)
-    assert book.sheetnames == ["Tổng hợp", "Thiếu hụt", "Diễn biến", "Phương pháp"]
+    assert book.sheetnames == [
+        "Tổng hợp",
+        "Thiếu hụt",
+        "Diễn biến",
+        "Phương pháp",
+        "Hộ chưa có kết quả",
+    ]
 
     def rows(name):
         return [list(r) for r in book[name].iter_rows(values_only=True)]

@@ -198,12 +198,15 @@ def test_answers_leave_out_calculated_fields_unless_asked_and_name_each_member(a
 def test_state_changes_comments_history_and_audit(app, world):
     officer = _login(app, "canbo1")
     url = f"/xa/phieu/{world['b']}"
-    # "Có vấn đề" needs a reason: refused, nothing changes.
+    # "Có vấn đề" needs a reason: refused, nothing changes, the page comes back with the
+    # choice still made.
     reply = _post(officer, f"{url}/trang-thai", {"state": "has_issues", "comment": " "})
-    assert reply.status_code == 302
-    page = officer.get(url).get_data(as_text=True)
+    assert reply.status_code == 400
+    page = reply.get_data(as_text=True)
     assert "Cần ghi lý do" in page
     assert 'id="review-state">Đã nhận<' in page
+    assert re.search(r'value="has_issues"\s+checked', page)
+    assert "Cần ghi lý do" not in officer.get(url).get_data(as_text=True)
     _post(officer, f"{url}/trang-thai", {"state": "has_issues", "comment": "Thiếu ảnh nhà"})
     _post(officer, f"{url}/nhan-xet", {"comment": "Đã gọi rà soát viên"})
     _post(officer, f"{url}/trang-thai", {"state": "approved", "comment": ""})
@@ -214,8 +217,9 @@ def test_state_changes_comments_history_and_audit(app, world):
     assert history.index("Thiếu ảnh nhà") < history.index("Đã gọi rà soát viên")
     assert "“Có vấn đề” → “Đã duyệt”" in history
     # An unknown state is refused.
-    _post(officer, f"{url}/trang-thai", {"state": "received", "comment": "x"})
-    assert "Trạng thái không hợp lệ" in officer.get(url).get_data(as_text=True)
+    reply = _post(officer, f"{url}/trang-thai", {"state": "received", "comment": "x"})
+    assert reply.status_code == 400
+    assert "Trạng thái không hợp lệ" in reply.get_data(as_text=True)
     with app.app_context():
         events = db.session.scalars(
             select(AuditEvent).where(AuditEvent.target_type == "submission").order_by(AuditEvent.id)
@@ -247,12 +251,12 @@ def test_resurvey_flags_the_household_for_the_reviewer_until_it_is_surveyed_agai
     url = f"/xa/phieu/{world['b']}"
     _post(officer, f"{url}/ra-soat-lai", {"reason": "Diện tích nhà ghi sai"})
     page = officer.get(url).get_data(as_text=True)
-    assert 'id="review-state">Có vấn đề<' in page and "đang chờ rà soát lại" in page
+    assert 'id="review-state">Cần rà soát lại<' in page and "đang chờ rà soát lại" in page
     with app.app_context():
         reviewer = db.session.scalar(select(User).where(User.username == "rsv1"))
         listed = households_csv(reviewer).decode()
     line = next(row for row in listed.splitlines() if row.startswith("X1-T01-0001,"))
-    assert RESURVEY_MARK + "X1-T01-0001" in line
+    assert RESURVEY_MARK + ": Diện tích nhà ghi sai] X1-T01-0001" in line
     # The reviewer surveys the household again: a new questionnaire clears the flag.
     again = filled_b.xml.replace(filled_b.instance_id.encode(), f"uuid:{uuid.uuid4()}".encode())
     files = {name: path.read_bytes() for name, path in filled_b.files.items()}

@@ -195,8 +195,11 @@ def test_the_policy_allows_no_inline_script_or_style():
     assert "unsafe" not in CONTENT_SECURITY_POLICY
 
 
+# A JSON data block (<script type="application/json">) is data, never run: the policy allows it.
 INLINE = re.compile(
-    r"<script(?![^>]*\bsrc=)|\son[a-z]+\s*=|javascript:|<style|\sstyle\s*=", re.IGNORECASE
+    r"<script(?![^>]*\b(?:src=|type=\"application/json\"))|\son[a-z]+\s*=|javascript:|<style"
+    r"|\sstyle\s*=",
+    re.IGNORECASE,
 )
 
 

@@ -86,12 +86,14 @@ def test_the_head_sees_their_villages_submissions_read_only(app, heads):
     _sees_exactly(heads["other"], heads["elsewhere"], heads["submissions"])
     listing = heads["own"].get("/xa/phieu").get_data(as_text=True)
     assert 'name="ids"' not in listing  # no bulk actions
-    assert "Với các phiếu đã chọn" not in listing
+    assert "Xét duyệt hàng loạt" not in listing and 'name="page_ids"' not in listing
     detail = heads["own"].get(f"/xa/phieu/{heads['submissions'][0]}")
     assert detail.status_code == 200
     html = detail.get_data(as_text=True)
     assert "Hộ nghèo" in html  # the score explanation is there
-    assert "Xét duyệt" not in html and "/trang-thai" not in html and "/ra-soat-lai" not in html
+    # The review state is shown, the decision is not offered.
+    assert 'id="review-state">Đã nhận<' in html and 'name="state"' not in html
+    assert "/trang-thai" not in html and "/ra-soat-lai" not in html and "/nhan-xet" not in html
 
 
 def test_every_change_is_refused_to_a_village_head(app, heads):

@@ -116,6 +116,17 @@ def test_demo_script_prints_credentials_and_serves_collect(tmp_path):
         received = int(re.match(r"(\d+) received", printed["demo submissions"]).group(1))
         scored = int(re.search(r", (\d+) results \(", printed["demo submissions"]).group(1))
         assert 0.8 * households <= scored <= received
+        # A few farming households answered the income survey: average living standard for
+        # some, and B1 and measured income disagreeing across the line for others (flagged).
+        surveys, average, flagged = map(
+            int,
+            re.match(
+                r"(\d+) farming households, (\d+) of average living standard, (\d+) flagged",
+                printed["demo income surveys"],
+            ).groups(),
+        )
+        assert f"{surveys} phiếu khảo sát thu nhập)" in printed["demo submissions"]
+        assert 5 <= surveys <= 12 and average >= 2 and flagged >= 3
         assert printed["demo submissions"].endswith(DEMO_LABEL)
         qr_png = printed["collect settings qr png"]
         with open(qr_png, "rb") as handle:
@@ -162,7 +173,7 @@ def test_demo_script_prints_credentials_and_serves_collect(tmp_path):
         village = printed["village head village"].split()[0]
         assert 0 < _total(head[""]) < received
         assert set(re.findall(r"<td>DEMO01-(T\d+)-\d{4}</td>", head[""])) == {village}
-        assert "Với các phiếu đã chọn" not in head[""]
+        assert "Xét duyệt hàng loạt" not in head[""] and 'name="ids"' not in head[""]
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(30)
@@ -175,6 +186,7 @@ def test_demo_script_prints_credentials_and_serves_collect(tmp_path):
         assert printed2["officer password"] == printed["officer password"]
         assert printed2["demo commune"] == printed["demo commune"]  # nothing seeded twice
         assert printed2["demo submissions"] == printed["demo submissions"]
+        assert printed2["demo income surveys"] == printed["demo income surveys"]
     finally:
         os.killpg(process2.pid, signal.SIGTERM)
         process2.wait(30)
