@@ -17,7 +17,13 @@ from server.audit.models import AuditEvent
 from server.exports import runner
 from server.extensions import db
 from server.geography.models import Commune
-from tests.integration.procedure import HOUSEHOLDS, case_rows, meeting_form, post_form
+from tests.integration.procedure import (
+    HOUSEHOLDS,
+    case_rows,
+    exported_pdf,
+    meeting_form,
+    post_form,
+)
 from tests.integration.test_exports import exports_app, request_export  # noqa: F401
 
 APPROVED = "X1-T01-0101"
@@ -118,8 +124,8 @@ def test_only_approved_results_go_to_the_meeting_and_the_others_are_shown_apart(
     in_lists = {code for name, rows in sheets.items() if name != "chua_duyet" for code in rows}
     assert in_lists == {APPROVED}
     # Village PDF: the same, under its own heading after the lists.
-    reply = officer.get(f"{village['url']}/danh-sach.pdf")
-    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(reply.data)).pages)
+    pdf = exported_pdf(officer, "village_lists_pdf", round_id=village["round"], village_code="T01")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     squashed = re.sub(r"\s+", "", text)
     held_at = squashed.index(re.sub(r"\s+", "", "Hộ chưa duyệt — không đưa vào danh sách họp dân"))
     assert all(squashed.rindex(code) > held_at for code in NOT_APPROVED)
