@@ -623,7 +623,7 @@ def _head_from(score: HouseholdScore | None, answers: dict) -> str:
     return str((head or (members[0] if members else {})).get("name") or "").strip()
 
 
-def _outside_scope(actor: User, query: ListQuery) -> list:
+def _submission_scope(actor: User, query: ListQuery) -> list:
     """Conditions on Submission: the actor's, and the commune / village the query names."""
     scope = [_visible_submissions(actor)]
     if query.commune:
@@ -645,7 +645,7 @@ def unregistered_rows(actor: User, query: ListQuery) -> list[HouseholdRow]:
     household), and a request (Mẫu số 01) naming a head the village's registry does not have.
     They are few (at most :data:`MAX_UNREGISTERED` questionnaires are read); the year, commune
     and village of ``query`` apply here, its search and filter in :func:`matching`."""
-    scope = _outside_scope(actor, query)
+    scope = _submission_scope(actor, query)
     rows: dict[object, HouseholdRow] = {}
 
     def row_for(submission: Submission, code: str | None, name: str) -> HouseholdRow:
@@ -983,17 +983,7 @@ def reviewer_progress(actor: User, query: ListQuery) -> list[Progress]:
     verdict, approved — counted in one query over the year's Phiếu A / B / income
     questionnaires in the actor's scope."""
     year = query.year
-    scope = [_visible_submissions(actor)]
-    if query.commune:
-        scope.append(
-            Submission.commune_id.in_(select(Commune.id).where(Commune.code == query.commune))
-        )
-    if query.village:
-        scope.append(
-            Submission.village_id.in_(
-                select(Village.id).where(Village.code == query.village, village_scope(actor))
-            )
-        )
+    scope = _submission_scope(actor, query)
     not_rejected = Submission.review_state != "rejected"
     score = HouseholdScore
     scored = (
