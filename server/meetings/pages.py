@@ -268,10 +268,19 @@ def village_page(round_id: int, village_code: str):
     return _village_page(round_id, village_code)
 
 
-def _village_page(round_id: int, village_code: str, typed: dict | None = None, status=200):
+def _village_page(
+    round_id: int,
+    village_code: str,
+    typed: dict | None = None,
+    status=200,
+    meeting_typed: dict | None = None,
+):
+    """The village's lists and meeting form; ``typed`` / ``meeting_typed``: what was typed in
+    a missing-household reason / the meeting record that was refused, shown again."""
     review, village, lists, rows = _village_context(round_id, village_code)
     return render_template(
         "meetings/village.html",
+        meeting_typed=meeting_typed,
         **missing_context(review, village, typed),
         review=review,
         village=village,
@@ -378,9 +387,10 @@ def meeting_create(round_id: int, village_code: str):
             meeting = record_meeting(current_user, review, village, _meeting_input(request.form))
             failed = sum(1 for v in meeting.votes if not v.passed)
             passed = len(meeting.votes) - failed
-    except AppError as error:
+    except AppError as error:  # the page again, every typed field still filled
         _fail(error)
-        return redirect(back)
+        typed = {k: v[:2000] for k, v in request.form.items() if k != "csrf_token"}
+        return _village_page(round_id, village_code, status=error.status, meeting_typed=typed)
     flash(
         _(
             "Đã ghi biên bản họp dân: %(passed)d hộ được thông qua, %(failed)d hộ phải rà soát "

@@ -103,8 +103,9 @@ def test_meeting_applies_the_50_percent_rule_at_its_boundary(app, village):
 def test_meeting_without_the_fatherland_front_is_refused_and_nothing_is_stored(app, village):
     codes = [c for c, case in case_rows(app).items() if case.list_type != "khong_thuoc_dien"]
     data = meeting_form(30, dict.fromkeys(codes, 30), app, front="no")
-    post_form(village["officer"], f"{village['url']}/hop-dan", data)
-    page = village["officer"].get(village["url"]).get_data(as_text=True)
+    reply = post_form(village["officer"], f"{village['url']}/hop-dan", data)
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 400
     assert "Mặt trận Tổ quốc cấp xã" in page and "chưa hợp lệ" in page
     with app.app_context():
         assert db.session.scalars(select(VillageMeeting)).all() == []
@@ -130,9 +131,20 @@ def test_meeting_record_errors(app, village, change, message):
     if change.pop("drop_one", False):
         agree.pop(codes[0])
     attendees = int(change.pop("attendees", "40"))
-    data = meeting_form(attendees, agree, app, **change)
-    post_form(village["officer"], f"{village['url']}/hop-dan", data)
-    assert message in village["officer"].get(village["url"]).get_data(as_text=True)
+    data = meeting_form(attendees, agree, app, notes="Bà con góp ý: kiểm tra lại hộ 0102", **change)
+    reply = post_form(village["officer"], f"{village['url']}/hop-dan", data)
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 400 and message in page
+    # The page comes back with every field as it was typed (it used to empty them all).
+    form = page.split('id="meeting-h"', 1)[1].split("</form>", 1)[0]
+    for name, value in data.items():
+        if name == "fatherland_front_present":
+            assert f'value="{value}" required checked' in form or f'value="{value}" checked' in form
+        elif name == "notes":
+            assert f">{value}</textarea>" in form
+        else:
+            assert f'name="{name}" type="' in form or f'name="{name}"' in form
+            assert f'value="{value}"' in form, (name, value)
     with app.app_context():
         assert db.session.scalars(select(VillageMeeting)).all() == []
 
