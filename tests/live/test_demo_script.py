@@ -172,7 +172,9 @@ def test_demo_script_prints_credentials_and_serves_collect(tmp_path):
         )
         village = printed["village head village"].split()[0]
         assert 0 < _total(head[""]) < received
-        assert set(re.findall(r"<td>DEMO01-(T\d+)-\d{4}</td>", head[""])) == {village}
+        # Household codes, each a link to the household's page.
+        codes = re.findall(r"<td><a href=\"[^\"]*\">DEMO01-(T\d+)-\d{4}</a></td>", head[""])
+        assert set(codes) == {village}
         assert "Xét duyệt hàng loạt" not in head[""] and 'name="ids"' not in head[""]
     finally:
         os.killpg(process.pid, signal.SIGTERM)
