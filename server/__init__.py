@@ -124,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.decisions.pages import bp as decisions_bp
     from server.exports.pages import bp as exports_bp
     from server.maps.pages import bp as maps_bp
+    from server.privacy.pages import bp as privacy_admin_bp
     from server.meetings.pages import bp as meetings_bp
     from server.openrosa.routes import bp as openrosa_bp
     from server.publication.pages import bp as publication_bp
@@ -162,6 +163,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(maps_bp)
+    app.register_blueprint(privacy_admin_bp)
     # Phones and API clients authenticate every request (no cookies), so CSRF cannot apply.
     for blueprint in (
         openrosa_bp,

@@ -8,6 +8,7 @@ from server.exports import models as exports  # noqa: F401
 from server.geography import models as geography  # noqa: F401
 from server.households import models as households  # noqa: F401
 from server.meetings import models as meetings  # noqa: F401
+from server.privacy import models as privacy  # noqa: F401
 from server.publication import models as publication  # noqa: F401
 from server.questionnaires import models as questionnaires  # noqa: F401
 from server.ratelimit import models as ratelimit  # noqa: F401

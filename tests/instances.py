@@ -4,10 +4,18 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from xml.sax.saxutils import escape
 
+from lxml import etree
+
 DEMO_FORM_ID = "rasoat_demo"
-DEMO_VERSION = "2026112301"
+# The shipped demo form's version, read from its compiled XForm (it changes with the form).
+DEMO_VERSION = (
+    etree.parse(Path(__file__).resolve().parents[1] / "forms" / "rasoat_demo.xml")
+    .find(".//{http://www.w3.org/2002/xforms}instance/*")
+    .get("version")
+)
 
 
 def new_instance_id() -> str:

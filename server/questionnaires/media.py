@@ -3,7 +3,8 @@
 Most files are served as uploaded.  ``households.csv`` and ``villages.csv`` are generated from
 the household registry for the account asking (its commune, or its villages), so a reviewer's
 phone holds only its own list and gets a new one — a new MD5 in the manifest — whenever the
-list changes.  A draft being tested by an administrator (who belongs to no commune) is served the
+list changes; ``privacy_notice.csv`` is the notice of the account's province
+(:mod:`server.privacy.notice`).  A draft being tested by an administrator (who belongs to no commune) is served the
 sample file uploaded with it.
 """
 
@@ -12,9 +13,14 @@ from __future__ import annotations
 from server.accounts.models import User
 from server.blobs import blob_store
 from server.households.services import households_csv, villages_csv
+from server.privacy.notice import notice_csv
 from server.questionnaires.models import FormAttachment
 
-_GENERATORS = {"households": households_csv, "villages": villages_csv}
+_GENERATORS = {
+    "households": households_csv,
+    "villages": villages_csv,
+    "privacy_notice": notice_csv,
+}
 
 
 def media_bytes(

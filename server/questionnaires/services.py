@@ -43,7 +43,11 @@ from server.questionnaires.problems import FormProblem
 from server.questionnaires.xform import XFormInfo, inspect_xform
 
 # Media the server generates for each reviewer (see ``xlsforms/README.md``).
-DYNAMIC_MEDIA = {"households.csv": "households", "villages.csv": "villages"}
+DYNAMIC_MEDIA = {
+    "households.csv": "households",
+    "villages.csv": "villages",
+    "privacy_notice.csv": "privacy_notice",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ from server.scoring.models import B1Table, CommuneB1Table
 from server.scoring.tables import TABLES_DIR
 from server.submissions.models import Submission, SubmissionAttachment, SubmissionVersion
 from tests.collect_client import CollectClient, FlaskTransport
-from tests.instances import demo_instance, jpeg_bytes, new_instance_id
+from tests.instances import DEMO_VERSION, demo_instance, jpeg_bytes, new_instance_id
 from tests.integration.procedure import add_national_admin, add_other_province, csrf, decide
 
 HTTPS = "https://rasoat.test"
@@ -273,7 +273,7 @@ CASES = [
         ONLY({"quocgia"}),
         _api(
             "PATCH",
-            "/api/v1/forms/rasoat_demo/versions/2026112301",
+            f"/api/v1/forms/rasoat_demo/versions/{DEMO_VERSION}",
             {"accepting_submissions": False},
         ),
     ),
@@ -392,6 +392,17 @@ CASES = [
         "b1_admin.assign",
         ONLY({"admin1"}),
         _page("/admin/b1-tables/communes/X1", {"2022_2025:rural": "p1_table"}),
+    ),
+    # The personal-data notice: each province administrator writes their own province's (the
+    # route names no province); nobody else writes any.
+    Case(
+        "page: own province's personal-data notice",
+        "privacy_admin.save_notice",
+        ONLY({"admin1", "admin2"}),
+        _page(
+            "/admin/du-lieu-ca-nhan/thong-bao",
+            {"text_vi": "Thông báo của tỉnh.", "text_en": "The province's notice."},
+        ),
     ),
 ]
 

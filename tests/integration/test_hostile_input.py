@@ -8,32 +8,32 @@ from sqlalchemy import func, select
 from server.extensions import db
 from server.submissions.models import Submission
 from tests.collect_client import CollectClient, FlaskTransport
-from tests.instances import demo_instance
+from tests.instances import DEMO_VERSION, demo_instance
 
-XXE = b"""<?xml version="1.0"?>
+XXE = f"""<?xml version="1.0"?>
 <!DOCTYPE data [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
-<data id="rasoat_demo" version="2026112301"><hh_head>&secret;</hh_head>
-<meta><instanceID>uuid:xxe</instanceID></meta></data>"""
+<data id="rasoat_demo" version="{DEMO_VERSION}"><hh_head>&secret;</hh_head>
+<meta><instanceID>uuid:xxe</instanceID></meta></data>""".encode()
 
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
+BILLION_LAUGHS = f"""<?xml version="1.0"?>
 <!DOCTYPE lolz [
  <!ENTITY lol "lol">
  <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
  <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
  <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
 ]>
-<data id="rasoat_demo" version="2026112301"><hh_head>&lol4;</hh_head>
-<meta><instanceID>uuid:lol</instanceID></meta></data>"""
+<data id="rasoat_demo" version="{DEMO_VERSION}"><hh_head>&lol4;</hh_head>
+<meta><instanceID>uuid:lol</instanceID></meta></data>""".encode()
 
-EXTERNAL_DTD = b"""<?xml version="1.0"?>
+EXTERNAL_DTD = f"""<?xml version="1.0"?>
 <!DOCTYPE data SYSTEM "http://127.0.0.1:9/evil.dtd">
-<data id="rasoat_demo" version="2026112301"><meta><instanceID>uuid:dtd</instanceID></meta></data>"""
+<data id="rasoat_demo" version="{DEMO_VERSION}"><meta><instanceID>uuid:dtd</instanceID></meta></data>""".encode()
 
 WRONG_NAMESPACE = demo_instance().replace(b"<data ", b'<data xmlns="urn:evil" ', 1)
 
-ENCRYPTED = b"""<data id="rasoat_demo" version="2026112301" encrypted="yes"
+ENCRYPTED = f"""<data id="rasoat_demo" version="{DEMO_VERSION}" encrypted="yes"
  xmlns="http://www.opendatakit.org/xforms/encrypted"><base64EncryptedKey>x</base64EncryptedKey>
- <meta xmlns="http://openrosa.org/xforms"><instanceID>uuid:enc</instanceID></meta></data>"""
+ <meta xmlns="http://openrosa.org/xforms"><instanceID>uuid:enc</instanceID></meta></data>""".encode()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from server.accounts.services import revoke_device_token
 from server.db import write_transaction
 from server.extensions import db
 from tests.collect_client import CollectClient, FlaskTransport
+from tests.instances import DEMO_VERSION
 
 
 def _basic(username: str, password: str) -> dict[str, str]:
@@ -115,7 +116,7 @@ def test_external_url_setting_is_used_for_every_emitted_url(make_app, database_u
 
 
 @pytest.mark.parametrize(
-    "path", ["/formList", "/submission", "/forms/rasoat_demo/versions/2026112301.xml"]
+    "path", ["/formList", "/submission", f"/forms/rasoat_demo/versions/{DEMO_VERSION}.xml"]
 )
 def test_bad_token_is_403_not_401(client, path):
     reply = client.get(f"/key/{'x' * 43}{path}", headers={"X-OpenRosa-Version": "1.0"})

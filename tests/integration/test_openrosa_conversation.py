@@ -39,10 +39,12 @@ def test_collect_lists_downloads_fills_and_sends_a_form(app, collect, seeded):
 
     xform = collect.download_form(entry)  # checks md5 against the list's hash
     assert etree.fromstring(xform).find(".//{http://www.w3.org/1999/xhtml}title").text == entry.name
-    media = collect.manifest(entry)
-    assert [m.filename for m in media] == ["villages.csv"]
-    assert media[0].download_url.startswith(prefix + "/")
-    csv = collect.download_media(media[0])
+    media = {m.filename: m for m in collect.manifest(entry)}
+    assert sorted(media) == ["privacy_notice.csv", "villages.csv"]
+    assert media["villages.csv"].download_url.startswith(prefix + "/")
+    notice = collect.download_media(media["privacy_notice.csv"]).decode("utf-8")
+    assert notice.startswith("name,label,label_en\nnotice,") and "thu thập" in notice
+    csv = collect.download_media(media["villages.csv"])
     assert csv.decode("utf-8").splitlines() == [
         "name,label,area_type",
         "T01,Thôn Một,rural",
