@@ -124,9 +124,9 @@ def _register_blueprints(app: Flask) -> None:
     from server.decisions.pages import bp as decisions_bp
     from server.exports.pages import bp as exports_bp
     from server.maps.pages import bp as maps_bp
-    from server.privacy.pages import bp as privacy_admin_bp
     from server.meetings.pages import bp as meetings_bp
     from server.openrosa.routes import bp as openrosa_bp
+    from server.privacy.pages import bp as privacy_admin_bp
     from server.publication.pages import bp as publication_bp
     from server.questionnaires.pages import bp as forms_admin_bp
     from server.questionnaires.routes import bp as forms_bp

@@ -4,8 +4,8 @@ Most files are served as uploaded.  ``households.csv`` and ``villages.csv`` are 
 the household registry for the account asking (its commune, or its villages), so a reviewer's
 phone holds only its own list and gets a new one — a new MD5 in the manifest — whenever the
 list changes; ``privacy_notice.csv`` is the notice of the account's province
-(:mod:`server.privacy.notice`).  A draft being tested by an administrator (who belongs to no commune) is served the
-sample file uploaded with it.
+(:mod:`server.privacy.notice`).  A draft being tested by an administrator (who belongs to no
+commune) is served the sample file uploaded with it.
 """
 
 from __future__ import annotations
