@@ -274,7 +274,7 @@ def _the_village_lists_landscape_with_the_header(documents):
     assert min(x for x, _y, _t in lines) >= 29 * MM
 
 
-def test_the_refusal_letter(app, village):
+def test_the_refusal_letter(app, village, tmp_path):
     officer = village["officer"]
     monthly = open_monthly_round(officer)
     post_form(officer, f"{monthly}/lap-danh-sach", {})
@@ -293,6 +293,7 @@ def test_the_refusal_letter(app, village):
     with app.app_context():
         refusal = db.session.scalar(select(Refusal))
     pdf = officer.get(f"{monthly}/tu-choi/{refusal.id}.pdf").data
+    (tmp_path / "refusal.pdf").write_bytes(pdf)
     lines, _pages = _check_layout(
         pdf,
         number="……/UBND",
