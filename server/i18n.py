@@ -17,7 +17,7 @@ Catalogs: ``scripts/i18n`` extracts the messages, updates ``messages.po`` and co
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
@@ -115,6 +115,7 @@ def init_app(app: Flask) -> None:
 
     app.add_template_filter(local_time)
     app.add_template_filter(vi_number)
+    app.add_template_filter(official_date)
 
     @app.context_processor
     def _language_helpers():
@@ -152,6 +153,21 @@ def local_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(VIETNAM_TIME).strftime(fmt)
+
+
+def official_date(value: date | datetime | None) -> str:
+    """The date as a Vietnamese administrative document writes it (ND 30/2020): "ngày 07 tháng
+    12 năm 2026" — a day below 10 and the months 1 and 2 with a leading zero.  A datetime (naive
+    UTC, or aware) is taken in Vietnam time first; none gives the blanks to fill in by hand
+    (template filter)."""
+    if value is None:
+        return "ngày …… tháng …… năm ……"
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(VIETNAM_TIME).date()
+    month = f"{value.month:02d}" if value.month < 3 else str(value.month)
+    return f"ngày {value.day:02d} tháng {month} năm {value.year}"
 
 
 def vi_number(value: int) -> str:

@@ -71,7 +71,7 @@ def test_posting_complaint_recheck_decision_and_certificates(app, village):
         assert len(posting.items) == len(voted)
     assert {c.stage for code, c in case_rows(app).items() if code in voted} == {"posted"}
     notice = _text(exported_pdf(officer, "posting_pdf", round_id=village["round"], number=1))
-    assert "THÔNGBÁONIÊMYẾTCÔNGKHAI" in notice and "NguyễnVănLâm" in notice
+    assert "THÔNGBÁONiêmyếtcôngkhaikếtquảràsoát" in notice and "NguyễnVănLâm" in notice
     assert "NhàvănhóathônMột" in notice
 
     # A complaint about the first household, then its re-check changes the result.
