@@ -17,7 +17,7 @@ Catalogs: ``scripts/i18n`` extracts the messages, updates ``messages.po`` and co
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
@@ -168,6 +168,12 @@ def official_date(value: date | datetime | None) -> str:
         value = value.astimezone(VIETNAM_TIME).date()
     month = f"{value.month:02d}" if value.month < 3 else str(value.month)
     return f"ngày {value.day:02d} tháng {month} năm {value.year}"
+
+
+def utc_start_of(day: date) -> datetime:
+    """The naive-UTC moment (how times are stored) a day begins in Vietnam: 07/12/2026 begins
+    at 2026-12-06 17:00 UTC — what a filter "from 07/12" must compare with."""
+    return datetime.combine(day, time.min, tzinfo=VIETNAM_TIME).astimezone(UTC).replace(tzinfo=None)
 
 
 def vi_number(value: int) -> str:

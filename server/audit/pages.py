@@ -12,7 +12,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
@@ -29,7 +29,7 @@ from server.audit.models import AuditEvent
 from server.documents.spreadsheets import csv_text
 from server.extensions import db
 from server.geography.models import Commune
-from server.i18n import VIETNAM_TIME
+from server.i18n import utc_start_of
 from server.web_forms import filter_date, list_page
 
 bp = Blueprint("audit", __name__)
@@ -156,9 +156,9 @@ def _query(actor: User, filters: dict):
         query = query.where(AuditEvent.target_id == filters["target_id"])
     # The dates are days in Vietnam (as the page shows times); events are stored in UTC.
     if filters["date_from"]:
-        query = query.where(AuditEvent.at >= _utc_start_of(filters["date_from"]))
+        query = query.where(AuditEvent.at >= utc_start_of(filters["date_from"]))
     if filters["date_to"]:
-        query = query.where(AuditEvent.at < _utc_start_of(filters["date_to"] + timedelta(days=1)))
+        query = query.where(AuditEvent.at < utc_start_of(filters["date_to"] + timedelta(days=1)))
     return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
 
@@ -243,12 +243,6 @@ def _cell(value: str | None) -> str:
 
 def _json(value: dict | None) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def _utc_start_of(day: date) -> datetime:
-    """The naive-UTC moment a day begins in Vietnam."""
-    start = datetime.combine(day, time.min, tzinfo=VIETNAM_TIME)
-    return start.astimezone(UTC).replace(tzinfo=None)
 
 
 def _csv_lines(query) -> Iterator[str]:

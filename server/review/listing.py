@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import and_, func, or_, select
 
 from server.accounts.models import User
 from server.extensions import db
 from server.geography.models import Commune, Village
+from server.i18n import utc_start_of
 from server.questionnaires.models import Form
 from server.scoring.models import HouseholdScore
 from server.submissions.models import Submission
@@ -90,12 +91,11 @@ def filtered(actor: User, filters: Mapping):
         query = query.join(User, User.id == Submission.submitter_id).where(
             User.username == filters["reviewer"]
         )
+    # The days are Vietnam's (as the list shows the times); times are stored in UTC.
     if filters["date_from"]:
-        query = query.where(
-            Submission.created_at >= datetime.combine(filters["date_from"], time.min)
-        )
+        query = query.where(Submission.created_at >= utc_start_of(filters["date_from"]))
     if filters["date_to"]:
-        end = datetime.combine(filters["date_to"] + timedelta(days=1), time.min)
+        end = utc_start_of(filters["date_to"] + timedelta(days=1))
         query = query.where(Submission.created_at < end)
     return query
 

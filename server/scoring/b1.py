@@ -21,6 +21,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from openpyxl import Workbook, load_workbook
 
 from server.documents.spreadsheets import text_row
+from server.scoring.rules import NO_WORDS, FactWords, fact_value_words
 from server.scoring.standards import StandardError, _flatten
 
 TABLE_STATUSES = ("official", "provisional", "demo")
@@ -177,12 +178,32 @@ def template_xlsx() -> bytes:
     return buffer.getvalue()
 
 
+# The words of the B1 answers the Phiếu B calculates into codes of their own (as the form words
+# them: its ``b1_top_qual_vi``; the pension's three bands), used when the answers are worded.
+CALCULATED_WORDS = {
+    "b1.b1_top_qual": {
+        "duoi_thpt": "Dưới THPT",
+        "thpt": "THPT",
+        "so_cap": "Sơ cấp",
+        "trung_cap": "Trung cấp",
+        "cao_dang": "Cao đẳng",
+        "dai_hoc": "Đại học trở lên",
+    },
+    "b1.b1_pension": {
+        "khong": "Không ai có lương hưu",
+        "mot_nguoi": "Một người có lương hưu",
+        "tu_hai_nguoi": "Từ hai người có lương hưu",
+    },
+}
+
+
 @dataclass(frozen=True, slots=True)
 class B1Line:
     item: str
     vi: str
-    answer: str
+    answer: str  # the coded answer, as given
     points: float | None
+    answer_vi: str = ""  # the same in the words of the form's choice labels (codes without)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,8 +216,12 @@ class B1Result:
     invalid: tuple[str, ...] = ()
 
 
-def score_b1(answers: dict[str, Any], table: PointTable) -> B1Result:
+def score_b1(answers: dict[str, Any], table: PointTable, words: FactWords = NO_WORDS) -> B1Result:
+    """Each item's points; ``words`` (fact → code → label, B1 items under ``b1.<item>``) word
+    the answers for people (``answer_vi``)."""
     lines, missing, invalid = [], [], []
+    if words:  # worded (a form's words): the calculated answers too
+        words = {**CALCULATED_WORDS, **words}
     for item, spec in table.items.items():
         answer = answers.get(item)
         points = _points(spec, answer)
@@ -205,7 +230,10 @@ def score_b1(answers: dict[str, Any], table: PointTable) -> B1Result:
         elif points is None:
             invalid.append(item)
         shown = " ".join(sorted(answer)) if isinstance(answer, frozenset | set) else answer
-        lines.append(B1Line(item, spec["vi"], "" if shown is None else str(shown), points))
+        coded = spec["kind"] in ("choice", "multi")  # a band's answer is a number
+        worded = fact_value_words(f"b1.{item}", answer, words) if coded else shown
+        worded = "" if answer is None else str(worded)
+        lines.append(B1Line(item, spec["vi"], "" if shown is None else str(shown), points, worded))
     total = None if missing or invalid else sum(line.points or 0 for line in lines)
     return B1Result(total, tuple(lines), tuple(missing), tuple(invalid))
 

@@ -158,7 +158,7 @@ def score_household(  # noqa: PLR0912, PLR0915  (the decision table reads best a
             area,
         )
     ):
-        b1 = score_b1(household.b1, table)
+        b1 = score_b1(household.b1, table, words)
     if known_area:
         cutoff = standard.value("b1_cutoff", area)
         line = standard.value("income_line", area)

@@ -212,7 +212,8 @@ class FigureOut(Schema):
 class B1LineOut(Schema):
     item = fields.String()
     vi = fields.String()
-    answer = fields.String()
+    answer = fields.String()  # the coded answer
+    answer_vi = fields.String(metadata={"description": _IN_WORDS})
     points = fields.Float(allow_none=True)
 
 

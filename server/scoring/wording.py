@@ -39,7 +39,27 @@ def fact_words(mapping: Mapping, labels: FormLabels) -> FactWords:
         field = labels.fields.get(path)
         if field is not None and field.choices:
             words[fact] = field.choices  # already read-only
+        elif fact in DERIVED_B1:
+            words[fact] = _derived_words(labels, fact)
     return MappingProxyType(words)
+
+
+# B1 answers the Phiếu B calculates from other answers (no choice list of their own) whose
+# codes are other questions' codes: the assets — those of the assets owned and of the
+# information devices, worded by those questions.  (The highest qualification and the pensions
+# have codes of their own: :data:`server.scoring.b1.CALCULATED_WORDS`.)
+DERIVED_B1: dict[str, tuple[str, ...]] = {"b1.b1_assets": ("assets", "info_devices")}
+
+
+def _derived_words(labels: FormLabels, fact: str) -> MappingProxyType:
+    """The words of a calculated B1 answer (:data:`DERIVED_B1`): the choice labels of the
+    form's questions of those names (in their groups)."""
+    found: dict[str, str] = {}
+    for path, field in labels.fields.items():
+        if path.rsplit("/", 1)[-1] in DERIVED_B1[fact]:
+            for code, label in (field.choices or {}).items():
+                found.setdefault(code, label)
+    return MappingProxyType(found)
 
 
 def form_words(xml_form_id: str, xform: bytes) -> FactWords:

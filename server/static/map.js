@@ -73,15 +73,54 @@
     return node;
   }
 
+  // Without a mouse: each circle is in the Tab order, named for a screen reader (head, code,
+  // verdict), and Enter or Space opens its popup with the focus on its link; Escape closes it
+  // (Leaflet) and the focus goes back to the circle.
+  function nameOf(household) {
+    return [household.head_name, household.code, verdictLabels[household.verdict]]
+      .filter(Boolean)
+      .join(" — ");
+  }
+
+  let opened = null; // the circle whose popup is open
   for (const household of households) {
     const group = groups[household.verdict] || groups.undecided;
-    L.circleMarker([household.lat, household.lon], {
+    const marker = L.circleMarker([household.lat, household.lon], {
       radius: 8,
       className: `household verdict-${household.verdict}`,
-    })
-      .bindPopup(() => popupOf(household), { maxWidth: 280, maxHeight: 320 })
-      .addTo(group);
+    }).bindPopup(() => popupOf(household), { maxWidth: 280, maxHeight: 320 });
+    marker.on("add", () => {
+      const element = marker.getElement();
+      element.setAttribute("tabindex", "0");
+      element.setAttribute("role", "button");
+      element.setAttribute("aria-label", nameOf(household));
+      element.dataset.code = household.code || "";
+      element.addEventListener("keydown", (event) => {
+        if (event.key !== "Enter" && event.key !== " ") return;
+        event.preventDefault();
+        marker.openPopup();
+        const popup = marker.getPopup().getElement();
+        const link = popup?.querySelector(".map-popup a[href]");
+        if (link) link.focus({ preventScroll: true });
+      });
+    });
+    marker.on("popupopen", () => {
+      opened = marker;
+    });
+    marker.addTo(group);
   }
+  // Escape from inside a popup (Leaflet listens for it only when the map itself has the
+  // focus): the popup closes and the focus goes back to its circle.
+  function closeFromInside(event) {
+    if (!event.target.closest || !event.target.closest(".leaflet-popup")) return;
+    const source = opened;
+    map.closePopup();
+    const element = source && source.getElement();
+    if (element && element.isConnected) element.focus({ preventScroll: true });
+  }
+  container.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closeFromInside(event);
+  });
   map.fitBounds(L.latLngBounds(households.map((h) => [h.lat, h.lon])).pad(0.08), {
     maxZoom: 17,
   });

@@ -239,3 +239,69 @@ def test_tiles_that_cannot_be_reached_give_way_to_the_coordinate_plot(
     shots = _shots()
     if shots:
         page.screenshot(path=str(shots / "map-tiles-failed-390.png"), full_page=True)
+
+
+@SQLITE_ONLY
+def test_every_household_is_reachable_without_a_mouse(new_page, app, commune, live_server):
+    """Tab reaches each circle (named for a screen reader), Enter opens its popup with the focus
+    on its link, Escape closes it and gives the focus back; the list under the map names every
+    household on it and its link, followed with the keyboard, opens the household's page."""
+    base = live_server.url
+    page, _requests = _open_map(new_page, base, 1366, 900)
+    markers = page.locator("#map path.household")
+    expect(markers).to_have_count(PLACED)
+    reached: list[str] = []
+    for _ in range(80):  # the header's links, the filters, the legend, then the circles
+        page.keyboard.press("Tab")
+        active = page.evaluate(
+            "() => { const e = document.activeElement;"
+            " return e && e.matches('#map path.household') ? e.getAttribute('aria-label') : null }"
+        )
+        if active:
+            reached.append(active)
+        elif reached:
+            break
+    assert len(reached) == PLACED, reached
+    assert any(label.startswith("A Bốn — X1-T02-0204 — ") for label in reached), reached
+
+    # Back to A Bốn's circle with Shift+Tab, then Enter: its popup, the focus on its link.
+    while not page.evaluate(
+        "() => (document.activeElement.getAttribute('aria-label') || '').startsWith('A Bốn')"
+    ):
+        page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup).to_be_visible()
+    expect(popup).to_contain_text("X1-T02-0204")
+    expect(popup).to_contain_text("Không nghèo, không cận nghèo")
+    link = popup.get_by_role("link", name="Xem phiếu")
+    expect(link).to_be_focused()
+    shots = _shots()
+    if shots:
+        page.screenshot(path=str(shots / "map-keyboard-popup.png"))
+    page.keyboard.press("Escape")
+    expect(popup).to_have_count(0)
+    page.wait_for_function(
+        "() => (document.activeElement.getAttribute('aria-label') || '').startsWith('A Bốn')",
+        timeout=3000,
+    )
+
+    # The list: every household on the map, its code a link to the household's page.
+    rows = page.locator("#danh-sach-ho + .scroll tbody tr")
+    expect(rows).to_have_count(PLACED)
+    row = rows.filter(has_text="X1-T02-0204")
+    expect(row).to_contain_text("Thôn Hai")
+    expect(row).to_contain_text("A Bốn")
+    expect(row).to_contain_text("Không nghèo, không cận nghèo")
+    expect(row).to_contain_text("14,34800°B; 108,00000°Đ")
+    page.get_by_role("link", name="Đến danh sách hộ").focus()
+    page.keyboard.press("Enter")
+    if shots:
+        page.screenshot(path=str(shots / "map-list.png"), full_page=True)
+    household = row.get_by_role("link", name="X1-T02-0204")
+    household.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == f"{base}/xa/ho/X1-T02-0204"
+    expect(page.get_by_text("A Bốn").first).to_be_visible()
+    assert page.evaluate("window.__violations") == []

@@ -299,3 +299,46 @@ def test_the_point_is_the_first_geopoint_outside_repeats(app, village):
         version.repeats = ["/data/members"]
         assert geopoint_path(version) == "place/gps"
         db.session.rollback()
+
+
+def _list_rows(page: str) -> dict[str, list[str]]:
+    """The page's list of the households on the map: code → its cells' text and link."""
+    from lxml import html as lxml_html
+
+    tree = lxml_html.fromstring(page)
+    rows = {}
+    for row in tree.xpath("//h2[@id='danh-sach-ho']/following-sibling::div[1]//tbody/tr"):
+        cells = [" ".join(td.text_content().split()) for td in row.xpath("td")]
+        rows[cells[1]] = [*cells, *row.xpath(".//a/@href")]
+    return rows
+
+
+def test_the_page_lists_every_household_on_the_map_in_text_with_its_link(app, seeded, village):
+    """Without a mouse (or without JavaScript) the map's households are a table on the page:
+    village, code, head, verdict, coordinates, each code linking to the household's page — the
+    account's scope, as the map's."""
+    officer = village["officer"]
+    page = officer.get("/xa/ban-do").get_data(as_text=True)
+    assert "Đến danh sách hộ" in page and 'href="#danh-sach-ho"' in page
+    assert "Danh sách các hộ, có và chưa có tọa độ, ở bên dưới." in page  # the no-script note
+    rows = _list_rows(page)
+    found = placed(map_of(officer))
+    assert set(rows) == set(found) == {"X1-T01-0101", "X1-T01-0102", "X1-T01-0103"}
+    for code, (village_name, shown, head, verdict, where, link) in rows.items():
+        assert shown == code and village_name == "Thôn Một"
+        assert head == found[code]["head_name"]
+        assert verdict == found[code]["verdict_label"]
+        assert where == "14,35450°B; 107,98760°Đ"
+        assert link == f"/xa/ho/{code}"
+        assert code in officer.get(link).get_data(as_text=True)
+    assert rows["X1-T01-0101"][2] == "Nguyễn Văn Lâm"
+    # Scope: another commune's officer and another province's administrator list none of them.
+    add_village_heads(app, {"truongthon-t02": "T02"})
+    add_other_province(app, T01="Thôn Một Y")
+    for username in ("canbo2", "admin2", "truongthon-t02"):
+        other = _list_rows(login(app, username).get("/xa/ban-do").get_data(as_text=True))
+        assert not set(other) & set(rows), username
+    # The province administrator sees the commune's list when looking at it.
+    assert set(
+        _list_rows(login(app, "admin1").get("/xa/ban-do?commune=X1").get_data(as_text=True))
+    ) == set(rows)
