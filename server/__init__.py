@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import lazy_gettext
 
-from server import i18n, security_headers
+from server import i18n, security_headers, web_forms
 from server.blobs import BlobStore
 from server.config import Defaults, flag, load_secret_key
 from server.db import configure_sqlite
@@ -61,6 +61,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message = lazy_gettext("Hãy đăng nhập để tiếp tục.")
     login_manager.localize_callback = str  # the message in the request's language
     i18n.init_app(app)
+    web_forms.init_app(app)
     csrf.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

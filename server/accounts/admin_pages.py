@@ -50,7 +50,7 @@ from server.extensions import db
 from server.geography.models import Commune, Village
 from server.i18n import localized
 from server.openrosa.qr import collect_settings, settings_qr
-from server.web_forms import list_page
+from server.web_forms import keep_typed, list_page
 
 bp = Blueprint("user_admin", __name__, url_prefix="/admin/nguoi-dung")
 
@@ -295,14 +295,17 @@ def _detail_page(
     return response
 
 
-def _change(user_id: int, apply, done: str, form: dict | None = None):
+def _change(user_id: int, apply, done: str, form: dict | None = None, form_name: str | None = None):
     """Run ``apply(user)`` in a write transaction; on an AppError, the page again with the
-    message (nothing stored), else back to the page with ``done``."""
+    message (nothing stored) and what was typed into ``form_name``, else back to the page with
+    ``done``."""
     try:
         with write_transaction(db.session):
             apply(_user_or_404(user_id))
     except AppError as error:
         _error(error)
+        if form_name:
+            keep_typed(form_name)
         return _detail_page(_user_or_404(user_id), error.status, form=form)
     flash(done, "info")
     return redirect(url_for(".detail", user_id=user_id))
@@ -388,6 +391,7 @@ def change_role(user_id: int):
         user_id,
         apply,
         _("Đã đổi vai trò; tài khoản phải đăng nhập lại."),
+        form_name="role",
     )
 
 
@@ -414,6 +418,7 @@ def issue_token(user_id: int):
             issued = issue_device_token(user, request.form.get("label", ""))
     except AppError as error:
         _error(error)
+        keep_typed("token")
         return _detail_page(_user_or_404(user_id), error.status)
     flash(
         _(

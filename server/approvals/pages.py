@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -25,7 +25,7 @@ from server.extensions import db
 from server.geography.models import Province
 from server.meetings.services import round_for
 from server.scoring.labels import CATEGORY_LABELS
-from server.web_forms import run_and_flash
+from server.web_forms import run_and_flash, submit
 
 bp = Blueprint("approvals", __name__)
 
@@ -66,16 +66,18 @@ def change_rule():
 @staff_page(Role.ADMIN)
 def give_opinion(consultation_id: int):
     form = request.form
-    run_and_flash(
+    again = submit(
         lambda: answer(
             current_user,
             consultation_for(current_user, consultation_id),
             form.get("opinion", ""),
             form.get("comment", ""),
         ),
+        f"opinion-{consultation_id}",
+        index,
         _("Đã ghi ý kiến của tỉnh."),
     )
-    return redirect(url_for(".index"))
+    return again or redirect(url_for(".index"))
 
 
 @bp.post("/xa/ra-soat/<int:round_id>/xin-y-kien")
@@ -88,5 +90,10 @@ def ask(round_id: int):
             abort(404)
         request_opinion(current_user, review, request.form.get("note", ""))
 
-    run_and_flash(apply, _("Đã gửi xin ý kiến của tỉnh."))
-    return redirect(url_for("decisions.index", round_id=round_id))
+    # The decision page (of the decisions package, which itself uses this one: looked up by
+    # its endpoint, not imported) again when refused.
+    page = current_app.view_functions["decisions.index"]
+    again = submit(
+        apply, "ask_opinion", lambda: page(round_id=round_id), _("Đã gửi xin ý kiến của tỉnh.")
+    )
+    return again or redirect(url_for("decisions.index", round_id=round_id))

@@ -35,7 +35,6 @@ from server.decisions.services import (
 from server.documents.pdf import PDF_MIMETYPE
 from server.errors import AppError
 from server.extensions import db
-from server.i18n import localized
 from server.meetings.methods import DISAGREE_LABEL, METHOD_LABELS, methods_of
 from server.meetings.missing import missing_households
 from server.meetings.models import HouseholdCase
@@ -45,7 +44,7 @@ from server.meetings.settings import held_back
 from server.publication.services import case_of
 from server.review.services import REVIEW_WORDS
 from server.scoring.labels import CATEGORY_LABELS
-from server.web_forms import form_date, run_and_flash
+from server.web_forms import form_date, refused, submit
 
 bp = Blueprint("decisions", __name__, url_prefix="/xa/ra-soat")
 STAFF = (Role.OFFICER, Role.ADMIN)
@@ -64,8 +63,8 @@ def index(round_id: int):
     return _index(round_id)
 
 
-def _index(round_id: int, typed: dict | None = None, status: int = 200):
-    """The decision page; ``typed``: what was typed into a refused decision form."""
+def _index(round_id: int, status: int = 200):
+    """The decision page (what was typed into a refused form: :func:`server.web_forms.typed`)."""
     review = _round(round_id)
     decision = decision_of(review)
     cases = db.session.scalars(
@@ -80,7 +79,6 @@ def _index(round_id: int, typed: dict | None = None, status: int = 200):
         "decisions/index.html",
         review=review,
         decision=decision,
-        typed=typed or {},
         missing=missing_households(review),
         missing_reasons=MISSING_REASON_LABELS,
         last_status_labels=LAST_STATUS_LABELS,
@@ -129,11 +127,7 @@ def sign(round_id: int):
                 form.get("signer_title", ""),
             )
     except AppError as error:
-        if error.status == 404:
-            abort(404)
-        flash(localized(error.message_vi, error.message_en), "error")
-        typed = {k: form.get(k, "") for k in ("number", "signed_on", "signer_name", "signer_title")}
-        return _index(round_id, typed, error.status)
+        return refused(error, "sign", lambda: _index(round_id))
     flash(_("Đã ghi quyết định công nhận."), "info")
     return redirect(url_for(".index", round_id=round_id))
 
@@ -213,8 +207,8 @@ def create_refusal(round_id: int):
             form.get("signer_name", ""),
         )
 
-    run_and_flash(apply, _("Đã ghi văn bản trả lời."))
-    return redirect(url_for(".index", round_id=round_id))
+    again = submit(apply, "refusal", lambda: _index(round_id), _("Đã ghi văn bản trả lời."))
+    return again or redirect(url_for(".index", round_id=round_id))
 
 
 @bp.get("/<int:round_id>/tu-choi/<int:refusal_id>.pdf")

@@ -44,7 +44,7 @@ from server.meetings.services import (
 from server.meetings.settings import HELD_BACK, set_approved_only
 from server.review.services import REVIEW_WORDS
 from server.submissions.scope import commune_scope
-from server.web_forms import form_date, run_and_flash
+from server.web_forms import form_date, run_and_flash, submit
 
 bp = Blueprint("meetings", __name__, url_prefix="/xa/ra-soat")
 STAFF = STAFF_ROLES
@@ -140,32 +140,36 @@ def change_settings():
 @bp.post("")
 @staff_page(*STAFF)
 def create():
+    """Open a round; refused, the list of rounds again with the reason and what was typed."""
     form = request.form
     commune = db.session.scalar(
         select(Commune).where(Commune.code == form.get("commune", ""), commune_scope(current_user))
     )
     if commune is None:
         abort(404)
-    try:
-        year, month = int(form.get("year", "0")), int(form.get("month") or 0)
-    except ValueError:
-        flash(_("Năm hoặc tháng không hợp lệ."), "error")
-        return redirect(url_for(".index"))
-    try:
-        with write_transaction(db.session):
-            new = open_round(
-                current_user,
-                commune,
-                year,
-                form.get("kind", ""),
-                month or None,
-                form_date(form.get("started_on")),
-            )
-            new_id = new.id
-    except AppError as error:
-        _fail(error)
-        return redirect(url_for(".index"))
-    return redirect(url_for(".round_page", round_id=new_id))
+    opened = []
+
+    def apply():
+        try:
+            year, month = int(form.get("year", "0")), int(form.get("month") or 0)
+        except ValueError:
+            raise AppError(
+                "round.invalid", 400, "Năm hoặc tháng không hợp lệ.", "Invalid year or month."
+            ) from None
+        new = open_round(
+            current_user,
+            commune,
+            year,
+            form.get("kind", ""),
+            month or None,
+            form_date(form.get("started_on")),
+        )
+        opened.append(new.id)
+
+    again = submit(apply, "open_round", index, _("Đã mở đợt rà soát."))
+    if again is not None:
+        return again
+    return redirect(url_for(".round_page", round_id=opened[0]))
 
 
 @bp.get("/<int:round_id>")

@@ -29,7 +29,7 @@ from server.publication.services import (
     record_recheck,
 )
 from server.scoring.labels import CATEGORY_LABELS
-from server.web_forms import form_date, run_and_flash
+from server.web_forms import form_date, submit
 
 bp = Blueprint("publication", __name__, url_prefix="/xa/ra-soat")
 STAFF = (Role.OFFICER, Role.ADMIN)
@@ -42,9 +42,13 @@ def _round(round_id: int):
         abort(404)
 
 
-def _run(round_id: int, apply) -> Response:
-    run_and_flash(lambda: apply(_round(round_id)))
-    return redirect(url_for(".index", round_id=round_id))
+def _run(round_id: int, apply, form_name: str) -> Response:
+    """Run ``apply(review)``; refused, the page again with the reason and what was typed into
+    ``form_name``."""
+    again = submit(
+        lambda: apply(_round(round_id)), form_name, lambda: index(round_id), _("Đã lưu.")
+    )
+    return again or redirect(url_for(".index", round_id=round_id))
 
 
 @bp.get("/<int:round_id>/niem-yet")
@@ -85,6 +89,7 @@ def create_posting(round_id: int):
             form_date(form.get("starts_on"), date.today()),
             form_date(form.get("ends_on")),
         ),
+        "posting",
     )
 
 
@@ -129,7 +134,7 @@ def create_complaint(round_id: int):
             form.get("content", ""),
         )
 
-    return _run(round_id, apply)
+    return _run(round_id, apply, "complaint")
 
 
 @bp.post("/<int:round_id>/khieu-nai/<int:complaint_id>/phuc-tra")
@@ -148,4 +153,5 @@ def recheck(round_id: int, complaint_id: int):
             form.get("outcome", ""),
             form.get("new_category") or None,
         ),
+        f"recheck-{complaint_id}",
     )

@@ -76,7 +76,7 @@ def upload():
     xlsform = request.files.get("xlsform")
     if xlsform is None or not xlsform.filename:
         flash(_("Hãy chọn tệp XLSForm (.xlsx) để tải lên."), "error")
-        return redirect(url_for(".index"))
+        return index(), 400
     media = {f.filename: f.read() for f in request.files.getlist("media") if f.filename}
     try:
         with write_transaction(db.session):

@@ -50,7 +50,7 @@ from server.scoring.services import completed_by
 from server.scoring.standards import all_standards
 from server.submissions.models import Submission, SubmissionAttachment, SubmissionVersion
 from server.submissions.scope import commune_scope, village_scope
-from server.web_forms import list_page, run_and_flash
+from server.web_forms import list_page, submit
 
 bp = Blueprint("review", __name__, url_prefix="/xa/phieu")
 
@@ -107,22 +107,24 @@ def bulk():
     (which works without JavaScript), on every submission the page listed."""
     form = request.form
     ids = form.getlist("page_ids") if form.get("scope") == "page" else form.getlist("ids")
-    try:
-        with write_transaction(db.session):
-            changed = bulk_set_state(
-                current_user, ids, request.form.get("state", ""), request.form.get("comment")
+    changed = []
+
+    def apply():
+        try:
+            changed.append(
+                bulk_set_state(current_user, ids, form.get("state", ""), form.get("comment"))
             )
-    except (AppError, ValueError) as error:
-        if isinstance(error, AppError) and error.status == 404:
-            abort(404)  # a submission outside the user's scope: as if it did not exist
-        flash(
-            localized(error.message_vi, error.message_en)
-            if isinstance(error, AppError)
-            else _("Lựa chọn không hợp lệ."),
-            "error",
-        )
-        return redirect(local_target(request.form.get("back"), url_for(".index")))
-    flash(_("Đã cập nhật %(n)d phiếu.", n=changed), "info")
+        except ValueError:
+            raise AppError(
+                "review.bulk_invalid", 400, "Lựa chọn không hợp lệ.", "Invalid choice."
+            ) from None
+
+    # Refused: the list again with the reason, the ticks, the decision and the comment (a
+    # submission outside the user's scope: the 404 page, as if it did not exist).
+    again = submit(apply, "bulk", index)
+    if again is not None:
+        return again
+    flash(_("Đã cập nhật %(n)d phiếu.", n=changed[0]), "info")
     return redirect(local_target(request.form.get("back"), url_for(".index")))
 
 
@@ -280,9 +282,16 @@ def _here(submission_id: int) -> str:
     return url_for(".detail", submission_id=submission_id, **carried(_filters()))
 
 
-def _action(submission_id: int, apply) -> object:
-    run_and_flash(lambda: apply(submission_for(current_user, submission_id)))
-    return redirect(_here(submission_id))
+def _action(submission_id: int, apply, form_name: str) -> object:
+    """Run ``apply(submission)``; refused, the page again with the reason and what was typed
+    into ``form_name``."""
+    again = submit(
+        lambda: apply(submission_for(current_user, submission_id)),
+        form_name,
+        lambda: _detail_page(submission_for(current_user, submission_id)),
+        _("Đã lưu."),
+    )
+    return again or redirect(_here(submission_id))
 
 
 @bp.post("/<int:submission_id>/trang-thai")
@@ -320,11 +329,11 @@ def change_state(submission_id: int):
 @staff_page(*STAFF)
 def comment(submission_id: int):
     text = request.form.get("comment")
-    return _action(submission_id, lambda s: add_comment(s, text, current_user))
+    return _action(submission_id, lambda s: add_comment(s, text, current_user), "comment")
 
 
 @bp.post("/<int:submission_id>/ra-soat-lai")
 @staff_page(*STAFF)
 def resurvey(submission_id: int):
     reason = request.form.get("reason")
-    return _action(submission_id, lambda s: request_resurvey(s, reason, current_user))
+    return _action(submission_id, lambda s: request_resurvey(s, reason, current_user), "resurvey")

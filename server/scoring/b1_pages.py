@@ -33,6 +33,7 @@ from server.scoring.b1_store import (
     upload_table,
 )
 from server.scoring.standards import all_standards
+from server.web_forms import keep_typed
 
 bp = Blueprint("b1_admin", __name__, url_prefix="/admin/b1-tables")
 
@@ -80,7 +81,7 @@ def upload():
     upload_file = request.files.get("file")
     if upload_file is None or not upload_file.filename:
         flash("Hãy chọn tệp bảng điểm (.xlsx theo mẫu hoặc .yaml) để tải lên.", "error")
-        return redirect(url_for(".index"))
+        return _index_page(), 400
     content = upload_file.read()
     try:
         with write_transaction(db.session):
@@ -148,9 +149,10 @@ def assign(code: str):
                     job_ids += result.rescore_job_ids
                     if result.changed:
                         changed.append(f"{standard} {AREA_VI[area]}")
-    except AppError as error:
+    except AppError as error:  # the page again, each table as it was chosen
         flash(f"Không lưu được bảng điểm cho xã {code}: {error.message_vi}", "error")
-        return redirect(url_for(".index", _anchor=f"xa-{code}"))
+        keep_typed(f"b1-{code}")
+        return _index_page(), error.status
     if changed:
         flash(
             f"Đã lưu bảng điểm B1 cho {name} ({'; '.join(changed)}); "

@@ -82,8 +82,9 @@ def test_the_province_requires_its_opinion_before_the_decision(app, village):
     # The commune asks; asking twice is refused; signing while waiting is refused.
     post_form(officer, f"{base}/xin-y-kien", {"note": "Kết quả rà soát năm 2026"})
     assert _consultation(app).state == "pending"
-    post_form(officer, f"{base}/xin-y-kien", {"note": "lần hai"})
-    assert "Đã gửi xin ý kiến; đang chờ tỉnh." in _decision_page(officer, base)
+    reply = post_form(officer, f"{base}/xin-y-kien", {"note": "lần hai"})
+    assert 400 <= reply.status_code < 500  # refused at once, the reason on the page
+    assert "Đã gửi xin ý kiến; đang chờ tỉnh." in reply.get_data(as_text=True)
     post_form(officer, f"{base}/quyet-dinh", SIGN)
     assert _decisions(app) == 0
     assert "Đang chờ ý kiến của tỉnh." in _decision_page(officer, base)
@@ -93,8 +94,12 @@ def test_the_province_requires_its_opinion_before_the_decision(app, village):
     assert "Xã Một" in listing and "Kết quả rà soát năm 2026" in listing
     assert "Hộ nghèo: " in listing and "Chờ ý kiến" in listing
     consultation_id = _consultation(app).id
-    post_form(admin, f"/admin/phe-duyet/{consultation_id}", {"opinion": "revise", "comment": ""})
-    assert "Cần ghi rõ nội dung" in admin.get("/admin/phe-duyet").get_data(as_text=True)
+    reply = post_form(
+        admin, f"/admin/phe-duyet/{consultation_id}", {"opinion": "revise", "comment": ""}
+    )
+    # Refused at once: the page again (4xx) with the reason, "revise" still chosen.
+    assert reply.status_code == 400
+    assert "Cần ghi rõ nội dung" in reply.get_data(as_text=True)
     assert _consultation(app).state == "pending"
     post_form(
         admin,

@@ -208,7 +208,7 @@ def test_monthly_review_refusal_in_writing_and_deadline(app, village):
     page = _flash(officer, f"{monthly}/quyet-dinh")
     assert "Hạn:" in page and ("còn" in page or "quá hạn" in page)
     case_id = re.search(r'name="case_id"><option value="(\d+)"', page).group(1)
-    post_form(
+    reply = post_form(
         officer,
         f"{monthly}/tu-choi",
         {
@@ -218,7 +218,10 @@ def test_monthly_review_refusal_in_writing_and_deadline(app, village):
             "signer_name": "Hồ Văn Nam",
         },
     )
-    assert "Cần ghi rõ lý do" in _flash(officer, f"{monthly}/quyet-dinh")
+    # Refused at once: the page again (4xx) with the reason and what was typed.
+    assert reply.status_code == 400
+    refused_page = reply.get_data(as_text=True)
+    assert "Cần ghi rõ lý do" in refused_page and 'value="Hồ Văn Nam"' in refused_page
     post_form(
         officer,
         f"{monthly}/tu-choi",
@@ -237,7 +240,7 @@ def test_monthly_review_refusal_in_writing_and_deadline(app, village):
     # Refusals are for the monthly review only.
     annual = f"/xa/ra-soat/{village['round']}"
     some_case = case_rows(app, village["round"])["X1-T01-0101"]
-    post_form(
+    reply = post_form(
         officer,
         f"{annual}/tu-choi",
         {
@@ -247,8 +250,9 @@ def test_monthly_review_refusal_in_writing_and_deadline(app, village):
             "signer_name": "y",
         },
     )
-    assert "Chỉ trả lời từ chối bằng văn bản trong rà soát thường xuyên" in _flash(
-        officer, f"{annual}/quyet-dinh"
+    assert 400 <= reply.status_code < 500
+    assert "Chỉ trả lời từ chối bằng văn bản trong rà soát thường xuyên" in reply.get_data(
+        as_text=True
     )
 
 
