@@ -127,7 +127,7 @@ def test_the_template_lists_the_columns_statuses_and_villages(app, seeded):
     assert reply.mimetype.endswith("spreadsheetml.sheet")
     book = load_workbook(io.BytesIO(reply.data))
     assert book.sheetnames == ["Danh sách hộ", "Hướng dẫn"]
-    header = list(book["Danh sách hộ"].iter_rows(values_only=False))[0]
+    header = next(book["Danh sách hộ"].iter_rows(values_only=False))
     assert [c.value for c in header] == HEADER
     assert {c.data_type for c in header} == {"s"}
     helper = [c for row in book["Hướng dẫn"].iter_rows() for c in row if c.value is not None]
@@ -184,7 +184,9 @@ def test_a_csv_is_previewed_then_imported_once(app, seeded):
         ("X1-0003", 2025, HouseholdStatus.NONE),
     ]
     with app.app_context():
-        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "households.import"))
+        event = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "households.import")
+        )
         assert event.after["created"] == 3 and event.after["year"] == 2025
         assert event.after["unchanged"] == 0
         communes = db.session.scalars(
@@ -257,7 +259,7 @@ def test_errors_name_their_row_and_column_and_nothing_is_imported(app, seeded):
         ["X1-0005", "T02", "Sai tình trạng", "nghèo lắm", ""],  # row 6: bad status
         ["X1-0006", "T02", "A" * 201, "Hộ nghèo", ""],  # row 7: name too long
         ["X1 0007", "T02", "Có khoảng trắng", "", ""],  # row 8: bad code, empty status
-        ["X1-0008", "T02", "=HYPERLINK(\"http://x\")", "Hộ nghèo", ""],  # row 9: formula
+        ["X1-0008", "T02", '=HYPERLINK("http://x")', "Hộ nghèo", ""],  # row 9: formula
     ]
     browser = login(app, seeded.officer)
     reply = _upload(browser, _xlsx(rows), "ds.xlsx")
@@ -362,7 +364,7 @@ def test_a_formula_cell_is_never_evaluated_and_a_csv_cell_is_bounded(app, seeded
     browser = login(app, seeded.officer)
     book = Workbook()
     book.active.append(HEADER)
-    book.active.append(["=CONCAT(\"X1-\",\"1\")", "T01", "A Khoa", "Hộ nghèo", ""])
+    book.active.append(['=CONCAT("X1-","1")', "T01", "A Khoa", "Hộ nghèo", ""])
     out = io.BytesIO()
     book.save(out)
     reply = _upload(browser, out.getvalue(), "ds.xlsx")
