@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import secrets
 import unicodedata
 from collections.abc import Iterator
@@ -60,6 +61,7 @@ from server.i18n import vi_number
 from server.submissions.scope import commune_scope
 
 MIN_YEAR = 2000
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # control characters but tab, line feed
 MAX_CODE = 50  # Household.code
 MAX_HEAD_NAME = 200  # Household.head_name
 MAX_FILENAME = 200
@@ -555,6 +557,9 @@ class _RowChecker:
     statuses: dict[str, HouseholdStatus]
     sources: dict[str, ListSource]
     seen: dict[str, int] = field(default_factory=dict)
+    # The accepted statuses and sources in words, for the messages (read once per file).
+    allowed_statuses: str = field(default_factory=lambda: "; ".join(status_labels_vi().values()))
+    allowed_sources: str = field(default_factory=lambda: "; ".join(source_labels_vi().values()))
 
     def check(self, number: int, texts: list[tuple[str, bool]]) -> ImportRow | list[RowError]:
         """The row as an :class:`ImportRow`, or the list of its problems."""
@@ -582,7 +587,7 @@ class _RowChecker:
         elif len(text) > self.max_chars:
             vi = f"quá dài ({vi_number(len(text))} ký tự, tối đa {vi_number(self.max_chars)})"
             en = f"too long ({len(text):,} characters, at most {self.max_chars:,})"
-        elif any(unicodedata.category(c) == "Cc" for c in text):
+        elif _CONTROL.search(text):
             vi, en = "có ký tự điều khiển", "contains control characters"
         else:
             return text
@@ -654,7 +659,7 @@ class _RowChecker:
         return head
 
     def _status(self, number: int, text: str | None, errors: list[RowError]):
-        allowed = "; ".join(status_labels_vi().values())
+        allowed = self.allowed_statuses
         if text == "":
             self._empty(
                 number,
@@ -683,7 +688,7 @@ class _RowChecker:
             return ListSource.ON_LIST
         source = self.sources.get(_word(text)) or self.sources.get(text)
         if source is None:
-            allowed = "; ".join(source_labels_vi().values())
+            allowed = self.allowed_sources
             errors.append(
                 RowError(
                     number,

@@ -34,8 +34,8 @@ from server.workspace.services import review_years
 bp = Blueprint("household_import", __name__, url_prefix="/xa/nhap-ho")
 
 # Rows of the preview's table (the counts cover every row).
-PREVIEW_ROWS = 1000
-PREVIEW_ERRORS = 1000
+PREVIEW_ROWS = 500
+PREVIEW_ERRORS = 500
 # The columns as the preview names them (errors and changes carry the Vietnamese header).
 COLUMN_LABELS = {
     "Mã hộ": _l("Mã hộ"),
