@@ -8,8 +8,9 @@ steps, and nothing reaches the registry before the last one:
    and the commune's villages by name and code.
 2. **Upload** (:func:`upload`): the file's kind is read from its bytes, never from its name or
    declared type — an ``.xlsx`` workbook (checked for size once unzipped, rows and cells by
-   :func:`server.documents.spreadsheets.check_xlsx` before openpyxl opens it read-only; macros
-   are never run nor kept, formulas are never evaluated) or a UTF-8 CSV (``,``, ``;`` or tab).
+   :func:`server.documents.spreadsheets.check_xlsx`, then streamed by
+   :mod:`server.documents.xlsx_reader`: hardened lxml, only the rows present, macros never
+   opened, formulas never evaluated but reported) or a UTF-8 CSV (``,``, ``;`` or tab).
    Every row is checked; each problem names its row and column in words.  What the server read
    is kept in a :class:`~server.households.models.HouseholdImport` row tied to the uploader and
    the commune, with a random token and an expiry: the browser never sends the rows back.
@@ -33,11 +34,11 @@ import secrets
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from sqlalchemy import and_, delete, select
 from sqlalchemy.orm import selectinload
 
@@ -45,6 +46,8 @@ from server.accounts.models import STAFF_ROLES, User
 from server.audit.services import record as audit_record
 from server.db import utcnow
 from server.documents.spreadsheets import XlsxLimits, check_xlsx, text_row
+from server.documents.xlsx_reader import UnreadableWorkbook
+from server.documents.xlsx_reader import Workbook as XlsxWorkbook
 from server.errors import AppError
 from server.extensions import db
 from server.geography.models import Commune, Village
@@ -65,6 +68,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # control characters bu
 MAX_CODE = 50  # Household.code
 MAX_HEAD_NAME = 200  # Household.head_name
 MAX_FILENAME = 200
+MAX_COLUMNS = 50  # columns of a workbook read (the list has five; others are ignored)
 SHEET_DATA = "Danh sách hộ"
 SHEET_HELP = "Hướng dẫn"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -378,56 +382,34 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list]]:
 def _xlsx_rows(content: bytes) -> tuple[str, Iterator[tuple[int, list]]]:
     check_xlsx(content, _limits(), what_vi="Bảng tính danh sách hộ", what_en="household workbook")
     try:
-        book = load_workbook(
-            io.BytesIO(content), read_only=True, data_only=False, keep_vba=False, keep_links=False
-        )
-    except Exception:  # openpyxl raises many kinds for a zip that is not a workbook
-        raise _not_a_list() from None
-    sheets = [s for s in book.worksheets if hasattr(s, "iter_rows")]
-    if not sheets:
-        raise _not_a_list()
-    # The sheet with the list: the one whose first non-empty row has the columns (the template's
-    # "Danh sách hộ"), else the first.
-    try:
+        book = XlsxWorkbook(content)
+        sheets = book.sheets
+        if not sheets:
+            raise _not_a_list()
+        # The sheet with the list: the one whose first non-empty row has the columns (the
+        # template's "Danh sách hộ"), else the first.
         for sheet in sheets:
-            for row in sheet.iter_rows(max_row=5):
-                values = [_cell_text(c)[0] for c in row]
-                if any(values):
-                    if _header_map(values)[0].keys() >= {"code", "village"}:
-                        return sheet.title, _sheet_rows(sheet)
-                    break
-    except Exception:
+            for _number, row in book.rows(sheet, MAX_COLUMNS):
+                if _header_map([c.text for c in row])[0].keys() >= {"code", "village"}:
+                    return sheet.name, _sheet_rows(book, sheet)
+                break
+    except UnreadableWorkbook:
         raise _not_a_list() from None
-    return sheets[0].title, _sheet_rows(sheets[0])
+    return sheets[0].name, _sheet_rows(book, sheets[0])
 
 
-def _sheet_rows(sheet) -> Iterator[tuple[int, list]]:
+def _sheet_rows(book: XlsxWorkbook, sheet) -> Iterator[tuple[int, list]]:
     try:
-        for row in sheet.iter_rows():
-            cells = [c for c in row if getattr(c, "row", None) is not None]
-            if cells:
-                yield cells[0].row, row
-    except Exception:  # a worksheet openpyxl cannot read (malformed XML, bad references …)
+        yield from book.rows(sheet, MAX_COLUMNS)
+    except UnreadableWorkbook:
         raise _not_a_list() from None
 
 
 def _cell_text(cell) -> tuple[str, bool]:
-    """(text, is a formula) of a workbook cell (or of a CSV field, a string)."""
+    """(text, is a formula) of a workbook cell, or of a CSV field (a string)."""
     if isinstance(cell, str):
         return cell, False
-    value = getattr(cell, "value", None)
-    formula = getattr(cell, "data_type", None) == "f"
-    if value is None:
-        text = ""
-    elif isinstance(value, bool):
-        text = "TRUE" if value else "FALSE"
-    elif isinstance(value, float) and value.is_integer():
-        text = str(int(value))
-    elif isinstance(value, datetime | date):
-        text = value.isoformat()
-    else:
-        text = str(value)
-    return text, formula
+    return cell.text, cell.formula
 
 
 def _header_map(values: list[str]) -> tuple[dict[str, int], list[str]]:

@@ -312,12 +312,71 @@ def _zip_bomb() -> bytes:
     return out.getvalue()
 
 
+def _plain_zip() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("notes.txt", "not a workbook")
+    return out.getvalue()
+
+
+def _handmade_xlsx(sheet_xml: str) -> bytes:
+    """A workbook written by hand (inline strings), as other programs may write them."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    package = "http://schemas.openxmlformats.org/package/2006/relationships"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr(
+            "_rels/.rels",
+            f'<Relationships xmlns="{package}"><Relationship Id="rId1" Type="{rel}/'
+            'officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+            '<sheet name="DS" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'<Relationships xmlns="{package}"><Relationship Id="rId1" Type="{rel}/'
+            'worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        )
+        archive.writestr(
+            "xl/worksheets/sheet1.xml",
+            f'<worksheet xmlns="{main}"><dimension ref="A1:XFD1048576"/>'
+            f"<sheetData>{sheet_xml}</sheetData></worksheet>",
+        )
+    return out.getvalue()
+
+
+def _inline_row(number: int, values: list[str], start: str = "A") -> str:
+    cells = "".join(
+        f'<c r="{chr(ord(start) + i)}{number}" t="inlineStr"><is><t>{v}</t></is></c>'
+        for i, v in enumerate(values)
+    )
+    return f'<row r="{number}">{cells}</row>'
+
+
+def test_a_sparse_workbook_is_read_by_the_rows_it_has(app, seeded):
+    """A row numbered 1 048 576 under a dimension of the whole sheet: two rows are read, not a
+    million, and the row keeps its number in the messages."""
+    sheet = _inline_row(1, HEADER) + _inline_row(1048576, ["X1-1", "Thôn Chín", "A", "Hộ nghèo"])
+    browser = login(app, seeded.officer)
+    reply = _upload(browser, _handmade_xlsx(sheet), "ds.xlsx")
+    assert reply.status_code == 302
+    page = browser.get(reply.headers["Location"]).get_data(as_text=True)
+    assert "<tr><td>1048576</td><td>Thôn</td>" in page
+    assert _counts(page)["errors"] == 1
+
+
 @pytest.mark.parametrize(
     ("name", "content", "status", "says"),
     [
         ("ds.xlsx", b"%PDF-1.7 this is not a spreadsheet \x00\x01", 400, ".xlsx"),
         ("ds.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, 400, ".xls"),
         ("ds.xlsx", b"PK\x03\x04 not really a zip", 400, "xlsx"),
+        ("ds.xlsx", _plain_zip(), 400, ".xlsx"),
         ("ds.csv", b"M\xe3 h\xf4,Th\xf4n\nX1-1,Th\xf4n M\xf4t\n", 400, "UTF-8"),
         ("ds.csv", b"code,name\n1,2\n", 400, "Mã hộ"),
         ("ds.csv", _csv([]), 400, "chưa có hộ nào"),
