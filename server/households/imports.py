@@ -39,7 +39,7 @@ from datetime import date, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from openpyxl import Workbook
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.orm import selectinload
 
 from server.accounts.models import STAFF_ROLES, User
@@ -921,24 +921,10 @@ def commit(actor: User, token: str) -> dict[str, int]:
         else {}
     )
     now = utcnow()
+    _insert_new(commune, year, [p.row for p in planned.rows if p.outcome == NEW], villages, now)
     for item in planned.rows:
         row = item.row
-        if item.outcome == NEW:
-            household = Household(
-                commune_id=commune.id,
-                code=row.code,
-                village=villages[row.village],
-                head_name=row.head_name,
-                list_source=ListSource(row.source),
-                on_review_list=True,
-                created_at=now,
-                updated_at=now,
-            )
-            household.statuses.append(
-                HouseholdYearStatus(year=year, status=HouseholdStatus(row.status))
-            )
-            db.session.add(household)
-        elif item.outcome == UPDATED:
+        if item.outcome == UPDATED:
             household = households[row.code]
             household.village = villages[row.village]
             if household.head_name != row.head_name:
@@ -976,3 +962,33 @@ def commit(actor: User, token: str) -> dict[str, int]:
         actor_id=actor.id,
     )
     return counts
+
+
+def _insert_new(commune: Commune, year: int, rows: list[ImportRow], villages, now) -> None:
+    """Add the new households and their status in two bulk statements (the folded name comes
+    from the column's default, as for any bulk insert)."""
+    if not rows:
+        return
+    ids = db.session.scalars(
+        insert(Household).returning(Household.id, sort_by_parameter_order=True),
+        [
+            {
+                "commune_id": commune.id,
+                "village_id": villages[row.village].id,
+                "code": row.code,
+                "head_name": row.head_name,
+                "list_source": ListSource(row.source),
+                "on_review_list": True,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for row in rows
+        ],
+    ).all()
+    db.session.execute(
+        insert(HouseholdYearStatus),
+        [
+            {"household_id": household_id, "year": year, "status": HouseholdStatus(row.status)}
+            for household_id, row in zip(ids, rows, strict=True)
+        ],
+    )
