@@ -49,7 +49,32 @@ def test_download_fill_upload_preview_and_confirm(new_page, seeded, live_server,
     book.save(filled)
     (tmp_path / "danh-sach.xlsx").write_bytes(filled.getvalue())
 
+    # A first try with a village the commune does not have: the problem by row and column,
+    # and no way to confirm.
+    (tmp_path / "sai.csv").write_bytes(
+        "Mã hộ;Thôn;Họ tên chủ hộ;Tình trạng năm trước\nX1-T09-0001;Thôn Chín;A Khoa;Hộ nghèo\n".encode(
+            "utf-8-sig"
+        )
+    )
     page.get_by_label("Năm của tình trạng trong tệp (thường là năm trước)").fill("2025")
+    page.get_by_label("Tệp danh sách hộ (.xlsx hoặc .csv)").set_input_files(
+        str(tmp_path / "sai.csv")
+    )
+    page.get_by_role("button", name="Tải lên và xem trước").click()
+    expect(page.locator('[data-count="errors"]')).to_have_text("1")
+    errors = page.locator("#import-errors tbody tr")
+    expect(errors).to_have_count(1)
+    expect(errors.locator("td").nth(0)).to_have_text("2")
+    expect(errors.locator("td").nth(1)).to_have_text("Thôn")
+    expect(errors.locator("td").nth(2)).to_contain_text("Thôn Chín")
+    expect(page.get_by_role("button", name="Xác nhận nhập")).to_have_count(0)
+    page.screenshot(path=str(tmp_path / "loi.png"), full_page=True)
+    page.screenshot(path="/tmp/household-import-errors.png", full_page=True)
+    page.get_by_role("link", name="Tải tệp khác lên").click()
+    # The year chosen is kept.
+    expect(page.get_by_label("Năm của tình trạng trong tệp (thường là năm trước)")).to_have_value(
+        "2025"
+    )
     page.get_by_label("Tệp danh sách hộ (.xlsx hoặc .csv)").set_input_files(
         str(tmp_path / "danh-sach.xlsx")
     )

@@ -294,7 +294,9 @@ def test_errors_name_their_row_and_column_and_nothing_is_imported(app, seeded):
 
 def test_errors_in_english(app, seeded):
     browser = login(app, seeded.officer)
-    browser.get("/xa/nhap-ho?lang=en")
+    page = browser.get("/xa/nhap-ho?lang=en").get_data(as_text=True)
+    assert "Download the Excel template (.xlsx)" in page
+    assert "Households not in the file are kept as they are, never deleted." in page
     reply = _upload(browser, _csv([["X1-1", "Nowhere", "A", "Hộ nghèo", ""]]))
     page = browser.get(reply.headers["Location"]).get_data(as_text=True)
     assert "no village “Nowhere” in the commune" in page
