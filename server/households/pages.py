@@ -169,11 +169,19 @@ def template_csv():
 def preview(token: str):
     found = imports.preview(current_user, token)
     stored, plan = found.stored, found.plan
+    counts = dict(plan.counts)
+    if stored.result:  # confirmed: what the confirmation did (the registry now matches)
+        counts = {
+            imports.NEW: stored.result["created"],
+            imports.UPDATED: stored.result["updated"],
+            imports.UNCHANGED: stored.result["unchanged"],
+        }
     changed = [p for p in plan.rows if p.outcome != imports.UNCHANGED]
     return render_template(
         "households/import_preview.html",
         stored=stored,
         plan=plan,
+        counts=counts,
         errors=found.errors[:PREVIEW_ERRORS],
         error_count=len(found.errors),
         error_rows=found.error_rows,

@@ -200,6 +200,9 @@ def test_a_csv_is_previewed_then_imported_once(app, seeded):
     reply = _commit(browser, preview)
     assert reply.status_code == 409
     assert "đã được nhập" in reply.get_data(as_text=True)
+    page = browser.get(preview).get_data(as_text=True)  # the preview now says what was done
+    assert "Tệp này đã được nhập lúc" in page and "Xác nhận nhập" not in page
+    assert _counts(page) == {"new": 3, "updated": 0, "unchanged": 0, "errors": 0}
     assert _stored(app) == stored
     # The same file uploaded again: all unchanged, and importing it writes nothing new.
     reply = _upload(browser, _csv(ROWS, delimiter=";"))
