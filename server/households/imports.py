@@ -368,7 +368,8 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list]]:
     delimiter = max((";", ",", "\t"), key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        yield from enumerate(reader, start=1)
+        for number, row in enumerate(reader, start=1):
+            yield number, row[:MAX_COLUMNS]
     except csv.Error:
         raise _refused(
             "bad_csv",

@@ -385,6 +385,7 @@ def test_a_sparse_workbook_is_read_by_the_rows_it_has(app, seeded):
         ("ds.csv", b"M\xe3 h\xf4,Th\xf4n\nX1-1,Th\xf4n M\xf4t\n", 400, "UTF-8"),
         ("ds.csv", b"code,name\n1,2\n", 400, "Mã hộ"),
         ("ds.csv", _csv([]), 400, "chưa có hộ nào"),
+        ("ds.csv", _csv([]) + b"," * 2_000_000 + b"\n", 400, "chưa có hộ nào"),
         ("ds.xlsx", "zip bomb", 413, "quá lớn"),
         ("ds.csv", "too many rows", 413, "Hãy chia"),
         ("ds.csv", "too large", 413, "MB"),
