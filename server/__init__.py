@@ -124,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.audit.pages import bp as audit_bp
     from server.decisions.pages import bp as decisions_bp
     from server.exports.pages import bp as exports_bp
+    from server.households.pages import bp as household_import_bp
     from server.maps.pages import bp as maps_bp
     from server.meetings.pages import bp as meetings_bp
     from server.openrosa.routes import bp as openrosa_bp
@@ -157,6 +158,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(b1_admin_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(workspace_bp)
+    app.register_blueprint(household_import_bp)
     app.register_blueprint(meetings_bp)
     app.register_blueprint(publication_bp)
     app.register_blueprint(decisions_bp)

@@ -58,6 +58,20 @@ class Defaults:
     MAX_XLSFORM_COMPRESSION_RATIO = 200
     MAX_XLSFORM_ROWS = 20_000
     MAX_XLSFORM_CELLS = 200_000
+    # A commune's household list uploaded on the web (server/households/imports.py): a commune
+    # has a few thousand households (20,000 rows is ~5x the largest); a 20,000-row XLSX of the
+    # template is ~700 KB, its CSV ~1.5 MB.  The workbook is checked (zip entries, unzipped
+    # bytes, ratio, rows, cells) with the same code as XLSForms before openpyxl reads it.
+    HOUSEHOLD_IMPORT_MAX_BYTES = 5_000_000
+    HOUSEHOLD_IMPORT_MAX_ROWS = 20_000  # data rows, the header not counted
+    HOUSEHOLD_IMPORT_MAX_CELL_CHARS = 500
+    MAX_HOUSEHOLD_IMPORT_ZIP_ENTRIES = 100
+    MAX_HOUSEHOLD_IMPORT_UNZIPPED_BYTES = 30_000_000
+    MAX_HOUSEHOLD_IMPORT_COMPRESSION_RATIO = 200
+    MAX_HOUSEHOLD_IMPORT_ROWS = 20_050  # per worksheet: header and a few blank rows more
+    MAX_HOUSEHOLD_IMPORT_CELLS = 400_000
+    # How long an uploaded list waits for its "Xác nhận nhập" before it is deleted.
+    HOUSEHOLD_IMPORT_TTL_MINUTES = 120
     # pyxform and ODK Validate run in a child process group that is killed after this many
     # seconds (and whenever the request ends).  The largest real form compiles and validates in
     # ~1 s; 60 s stays well under gunicorn's worker timeout (120 s in scripts/demo), so the

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from server.db import Base, str_enum, utcnow
@@ -84,3 +84,38 @@ class HouseholdYearStatus(Base):
     status: Mapped[HouseholdStatus] = mapped_column(str_enum(HouseholdStatus, 20))
 
     household: Mapped[Household] = relationship(back_populates="statuses")
+
+
+class HouseholdImport(Base):
+    """An uploaded household list waiting for its uploader to confirm it (the preview).
+
+    The server parsed and checked the file; ``rows`` holds what it read (never anything the
+    browser sends back), ``errors`` what is wrong with it.  Only the account that uploaded it,
+    while it may still change the commune's registry, sees or confirms it, through a random
+    ``token``; it expires after ``HOUSEHOLD_IMPORT_TTL_MINUTES`` and is deleted then.
+    ``committed_at`` is set by the confirmation, in the same transaction as the households, so a
+    second confirmation changes nothing."""
+
+    __tablename__ = "household_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column()
+    filename: Mapped[str] = mapped_column(String(200))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    file_kind: Mapped[str] = mapped_column(String(10))  # "xlsx" / "csv"
+    sheet: Mapped[str | None] = mapped_column(String(100))
+    # [[row number, code, village code, head name, status, source], …] (valid rows only).
+    rows: Mapped[list] = mapped_column(JSON)
+    # [[row number, column (Vietnamese header), message vi, message en], …]
+    errors: Mapped[list] = mapped_column(JSON)
+    ignored_columns: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    committed_at: Mapped[datetime | None] = mapped_column()
+    # {"created": n, "updated": n, "unchanged": n} once committed.
+    result: Mapped[dict | None] = mapped_column(JSON)
+
+    commune: Mapped[Commune] = relationship()

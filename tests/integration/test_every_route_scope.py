@@ -23,6 +23,7 @@ from server.decisions.models import Certificate, Refusal
 from server.exports import runner
 from server.extensions import db
 from server.geography.models import Commune, Province
+from server.households.models import Household, HouseholdImport
 from server.meetings.models import HouseholdCase, ReviewRound, VillageMeeting
 from server.publication.models import Complaint, Posting
 from server.submissions.models import Submission
@@ -31,6 +32,7 @@ from tests.integration.procedure import (
     add_other_province,
     add_village_heads,
     case_rows,
+    csrf,
     login,
     meeting_form,
     open_monthly_round,
@@ -41,6 +43,7 @@ from tests.integration.procedure import (
 COMMUNE_PAGES = (
     "review",
     "workspace",
+    "household_import",
     "meetings",
     "publication",
     "decisions",
@@ -96,6 +99,21 @@ def _walk_the_procedure(app, village) -> dict[str, object]:
         {"case_id": case_id, "reason": "Không thiếu hụt", "answered_on": "2026-12-04"}
         | {"signer_name": "Hồ Văn Nam"},
     )
+    # A household list uploaded for the preview (not confirmed): its page is the uploader's.
+    token = csrf(officer.get("/xa/nhap-ho").get_data(as_text=True))
+    listed = "Mã hộ,Thôn,Họ tên chủ hộ,Tình trạng năm trước\nX1-T01-0999,T01,Hộ nhập thử,Hộ nghèo\n"
+    reply = officer.post(
+        "/xa/nhap-ho",
+        data={
+            "csrf_token": token,
+            "commune": "X1",
+            "year": "2025",
+            "file": (io.BytesIO(listed.encode()), "ds.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert reply.status_code == 302, reply.status_code
+    import_token = reply.headers["Location"].rsplit("/", 1)[-1]
     reply = post_form(officer, "/xuat", {"round_id": str(village["round"]), "format": "xlsx"})
     job_id = int(re.fullmatch(r".*/xuat/(\d+)", reply.headers["Location"]).group(1))
     assert runner.join_threads(120)
@@ -120,6 +138,7 @@ def _walk_the_procedure(app, village) -> dict[str, object]:
             "certificate_id": db.session.scalar(select(Certificate.id)),
             "refusal_id": db.session.scalar(select(Refusal.id)),
             "job_id": job_id,
+            "token": import_token,
             "submission_id": attachment[1] if attachment else None,
             "name": attachment[0] if attachment else None,
         }
@@ -152,7 +171,15 @@ def _snapshot(app, own_province: str | None = None) -> tuple:
             events = events.where(AuditEvent.province_id.is_distinct_from(own))
         counts = [db.session.scalar(events)] + [
             db.session.scalar(select(func.count()).select_from(model))
-            for model in (ReviewRound, VillageMeeting, Posting, Complaint, Refusal)
+            for model in (
+                ReviewRound,
+                VillageMeeting,
+                Posting,
+                Complaint,
+                Refusal,
+                Household,
+                HouseholdImport,
+            )
         ]
         return (
             *counts,

@@ -965,6 +965,8 @@ COMMUNE_WRITES_ELSEWHERE = {
     "meetings.compile_page": "test_every_route_scope.py",
     "meetings.meeting_create": "test_every_route_scope.py",
     "meetings.missing_reason": "test_only_the_communes_staff_explain_a_missing_household",
+    "household_import.upload": "test_only_the_communes_staff_import_its_households",
+    "household_import.commit": "test_only_the_communes_staff_import_its_households",
 }
 
 
@@ -979,7 +981,7 @@ def test_every_review_and_rule_write_is_in_the_commune_matrix(app):
         rule.endpoint
         for rule in app.url_map.iter_rules()
         if rule.methods & {"POST", "PUT", "PATCH", "DELETE"}
-        and rule.endpoint.split(".")[0] in ("review", "meetings")
+        and rule.endpoint.split(".")[0] in ("review", "meetings", "household_import")
     }
     assert writes - {c.endpoint for c in COMMUNE_CASES} - set(COMMUNE_WRITES_ELSEWHERE) == set()
 
@@ -1120,3 +1122,74 @@ def test_only_the_communes_staff_explain_a_missing_household(app, world, missing
         after = _commune_snapshot(app)
         assert after != before, f"{username} changed nothing: {case.name}"
         assert [m[1:3] for m in after["missing"]] == [(int(data["household"]), data["reason"])]
+
+
+# --- importing a commune's household list on the web (issue 13) --------------------------------
+
+IMPORTERS = {"X1": X1_STAFF, "X2": X2_STAFF, "Y1": Y1_STAFF}
+
+
+def _household_list(code: str) -> dict:
+    content = f"Mã hộ,Thôn,Họ tên chủ hộ,Tình trạng năm trước\n{code},T01,Hộ nhập,Hộ nghèo\n"
+    return {"year": "2025", "file": (io.BytesIO(content.encode()), "ds.csv")}
+
+
+def _registry(app) -> dict:
+    from server.households.models import Household, HouseholdImport
+
+    with app.app_context():
+        return {
+            "households": sorted(
+                db.session.execute(
+                    select(Commune.code, Household.code).join(
+                        Commune, Commune.id == Household.commune_id
+                    )
+                ).tuples()
+            ),
+            "imports": sorted(
+                db.session.execute(
+                    select(HouseholdImport.user_id, HouseholdImport.committed_at)
+                ).tuples()
+            ),
+            "audit": db.session.scalar(select(func.count()).select_from(AuditEvent)),
+        }
+
+
+@pytest.mark.parametrize("commune", list(IMPORTERS))
+def test_only_the_communes_staff_import_its_households(app, world, commune):
+    """Every role of two provinces × two communes (and a national administrator) uploads a list
+    for the commune and tries to confirm each upload: only the commune's officer and its
+    province's administrator upload (each of them does), only the uploader confirms, and for
+    everyone else nothing changes — no upload kept, no household, no audit event."""
+    allowed = IMPORTERS[commune]
+    before = _registry(app)
+    for username in ACTORS:
+        if username in allowed:
+            continue
+        data = {"commune": commune} | _household_list(f"{commune}-T01-{username}")
+        reply = _commune_post(app.test_client(), username, "/xa/nhap-ho", data)
+        assert reply.status_code in (302, 401, 403, 404), (username, reply.status_code)
+        if reply.status_code == 302:
+            assert "/login" in reply.headers["Location"], username
+        assert _registry(app) == before, f"{username} imported into {commune}"
+    for uploader in sorted(allowed):
+        data = {"commune": commune} | _household_list(f"{commune}-T01-{uploader}")
+        reply = _commune_post(app.test_client(), uploader, "/xa/nhap-ho", data)
+        assert reply.status_code == 302, (uploader, reply.status_code)
+        preview = reply.headers["Location"]
+        assert "/xa/nhap-ho/" in preview, preview
+        uploaded = _registry(app)
+        assert uploaded != before, f"{uploader} uploaded nothing"
+        for username in ACTORS:
+            if username == uploader:
+                continue
+            reply = _commune_post(app.test_client(), username, f"{preview}/xac-nhan", {})
+            assert reply.status_code in (302, 401, 403, 404), (username, reply.status_code)
+            if reply.status_code == 302:
+                assert "/login" in reply.headers["Location"], username
+            assert _registry(app) == uploaded, f"{username} confirmed {uploader}'s upload"
+        reply = _commune_post(app.test_client(), uploader, f"{preview}/xac-nhan", {})
+        assert reply.status_code == 302, (uploader, reply.status_code)
+        before = _registry(app)
+        assert (commune, f"{commune}-T01-{uploader}") in before["households"]
+    assert {c for c, _code in before["households"]} == {commune}
