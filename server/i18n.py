@@ -116,6 +116,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_time)
     app.add_template_filter(vi_number)
     app.add_template_filter(official_date)
+    app.add_template_filter(vi_percent)
 
     @app.context_processor
     def _language_helpers():
@@ -174,6 +175,12 @@ def utc_start_of(day: date) -> datetime:
     """The naive-UTC moment (how times are stored) a day begins in Vietnam: 07/12/2026 begins
     at 2026-12-06 17:00 UTC — what a filter "from 07/12" must compare with."""
     return datetime.combine(day, time.min, tzinfo=VIETNAM_TIME).astimezone(UTC).replace(tzinfo=None)
+
+
+def vi_percent(value: float, digits: int = 1) -> str:
+    """A share as Vietnamese writes it on paper: 93,8 % (a comma is the decimal mark; a
+    non-breaking space before the sign) (template filter)."""
+    return f"{value:.{digits}f}".replace(".", ",") + "\u00a0%"
 
 
 def vi_number(value: int) -> str:

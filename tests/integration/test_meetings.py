@@ -206,7 +206,7 @@ def test_lists_as_pdf_and_xlsx_and_the_minutes_in_two_copies(app, village):
     text = "\n".join(pages)
     assert text.count("BIÊN BẢN HỌP DÂN") == 2
     assert "Bản lưu tại thôn" in text and "Bản gửi Ban Chỉ đạo rà soát cấp xã" in text
-    assert "20/40" in text and "50.0%" in text and "Đinh Văn Tư" in text
+    assert "20/40" in text and "50,0\xa0%" in text and "Đinh Văn Tư" in text
 
 
 def test_monthly_round_has_the_15_day_deadline(app, village):
