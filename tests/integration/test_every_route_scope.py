@@ -48,7 +48,7 @@ COMMUNE_PAGES = (
     "reports",
     "maps",
 )
-ADMIN_PAGES = ("audit", "forms_admin", "b1_admin", "user_admin")
+ADMIN_PAGES = ("audit", "forms_admin", "b1_admin", "user_admin", "retention")
 # Blueprints with both: their /admin/… routes are the administrators'.
 MIXED_PAGES = ("approvals",)
 
@@ -169,6 +169,7 @@ ADMIN_VALUES = {
     "user_id": 1,
     "token_id": 1,
     "consultation_id": 1,
+    "hold_id": 1,
 }
 
 
