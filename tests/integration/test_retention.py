@@ -412,6 +412,7 @@ def test_pages_of_a_purged_submission_say_so_instead_of_failing(app, commune):
     text = page.get_data(as_text=True)
     assert "đã xoá theo quy định lưu trữ (ngày" in text
     assert "Ảnh và tệp đính kèm của phiếu" in text
+    assert "Tệp còn thiếu" not in text  # deleted, not missing
     reply = officer.get(f"/xa/phieu/{old}/tep/{name}")
     assert reply.status_code == 410
     assert "Tệp đã xoá theo quy định lưu trữ (ngày" in reply.get_data(as_text=True)
