@@ -9,8 +9,9 @@ period (months after the decision's signing date):
 * ``xml``: the full XML as received (also dropped with GPS, free text or all answers: it holds
   them too);
 * ``answers``: every parsed answer;
-* ``scores``: the scoring's explanation, evidence and inputs other than the members (the
-  decision's certificates print them) — the category, method, points and indicator outcomes stay;
+* ``scores``: the scoring's explanation in words, B1 answers, evidence, indicator reasons and
+  every scored fact but each member's name, age, sex, relationship and ethnicity (the lists and
+  certificates print them) — the category, method, points and indicator outcomes stay;
 * ``audit``: the audit entries about the submission (the purge's own entries stay).
 
 Never touched: household cases, meetings and votes, postings, complaints, decisions,
@@ -85,16 +86,12 @@ BATCH_SIZE = 50
 MAX_REASON = 1000
 GEO_TYPES = ("geopoint", "geotrace", "geoshape")
 TEXT_CONTROLS = ("input", "textarea")
-# Kept in a purged score's result (everything the legal documents and lists read).
-SCORE_KEEP = (
-    "category",
-    "category_vi",
-    "method",
-    "standard",
-    "indicators",
-    "b1_table_disclaimer",
-    "transition",
-)
+# A purged score's result loses the answers and the words explaining them; what the lists,
+# minutes, decision and certificates print stays (category, points, indicator outcomes, each
+# member's name, age, sex, relationship and ethnicity).
+SCORE_DROP = ("explanation_vi", "explanation_en", "evidence", "b1_lines")
+MEMBER_KEEP = ("name", "age", "sex", "relationship", "ethnicity")
+INDICATOR_DROP = ("reasons",)
 
 
 # --- rules ----------------------------------------------------------------------------------
@@ -733,12 +730,17 @@ def _purge_scores(submission_id: int, _versions: list[SubmissionVersion]) -> int
     for score in db.session.scalars(
         select(HouseholdScore).where(HouseholdScore.submission_id == submission_id)
     ):
-        result = dict(score.result or {})
+        result = {k: v for k, v in (score.result or {}).items() if k not in SCORE_DROP}
         members = (result.get("inputs") or {}).get("members") or []
-        stripped = {k: v for k, v in result.items() if k in SCORE_KEEP}
-        stripped["inputs"] = {"members": members}
-        stripped["purged"] = True
-        score.result = stripped
+        result["inputs"] = {
+            "members": [{k: m.get(k) for k in MEMBER_KEEP if k in m} for m in members]
+        }
+        result["indicators"] = [
+            {k: v for k, v in i.items() if k not in INDICATOR_DROP}
+            for i in result.get("indicators") or []
+        ]
+        result["purged"] = True
+        score.result = result
     return 0
 
 

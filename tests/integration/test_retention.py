@@ -6,6 +6,7 @@ nothing; the province page's rules and holds belong to the province's own admini
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -491,3 +492,78 @@ def test_rules_and_holds_belong_to_the_provinces_own_administrator(app, world): 
     owner = app.test_client()
     reply = _page(f"/admin/luu-tru/giu-lai/{hold_id}/bo", {})(owner, "admin1")
     assert reply.status_code == 302 and _counts(app) != before
+
+
+def test_every_kind_purged_leaves_the_legal_record_pages_as_they_were(app, commune):
+    """Far enough for every kind (answers, scores and audit too): the round's village lists,
+    its decision page and its list workbook read exactly as before."""
+    officer, base = commune["officer"], f"/xa/ra-soat/{commune['round']}"
+    urls = [f"{base}/thon/T01", f"{base}/quyet-dinh", f"{base}/thon/T01/danh-sach.xlsx"]
+
+    def read():
+        pages = {}
+        for url in urls:
+            reply = officer.get(url)
+            assert reply.status_code == 200, url
+            pages[url] = (
+                _cells(reply.data) if url.endswith(".xlsx") else _without_nav(reply.get_data(True))
+            )
+        return pages
+
+    officer.get(base)  # shows (and forgets) the message the decision left
+    before, state = read(), _state(app)
+    result = app.test_cli_runner().invoke(
+        args=["retention", "apply", "--today", "2040-01-01", "--batch-size", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "4 submissions in 2 batches" in result.output
+    assert "audit: 4" in result.output and "scores: 4" in result.output
+    assert read() == before
+    after = _state(app)
+    with app.app_context():
+        about = db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.target_type == "submission")
+        )
+        purges = db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "retention.purge")
+        )
+        results = db.session.scalars(select(HouseholdScore.result)).all()
+    assert about == 0 and purges >= 7
+    assert all(r["purged"] and "explanation_vi" not in r and "evidence" not in r for r in results)
+    assert all("reasons" not in i for r in results for i in r["indicators"])
+    members = [m for r in results for m in r["inputs"]["members"]]
+    assert members and all(
+        set(m) <= {"name", "age", "sex", "relationship", "ethnicity"} for m in members
+    )
+    for submission_id in commune["by_code"].values():
+        assert after[submission_id]["answers"] == 0
+        assert after[submission_id]["verdict"] == state[submission_id]["verdict"]
+    assert after["legal"] == state["legal"]
+    for submission_id in commune["by_code"].values():  # the questionnaire's page says why
+        for url in (f"/xa/phieu/{submission_id}", f"/xa/phieu/{submission_id}?tinh-toan=1"):
+            page = officer.get(url)
+            assert page.status_code == 200, url
+            text = page.get_data(as_text=True)
+            assert text.count("đã xoá theo quy định lưu trữ (ngày") == 7, url
+
+
+def _cells(data: bytes) -> list:
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    return [
+        [c for c in row if not (isinstance(c, str) and c.startswith("Xuất lúc"))]
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+    ]
+
+
+def _without_nav(page: str) -> str:
+    """The page's content, without the per-request form tokens."""
+    return re.sub(r'name="csrf_token" value="[^"]*"', "", page.split("<main", 1)[-1])
