@@ -43,7 +43,7 @@ from server.audit.models import AuditEvent
 from server.audit.services import record
 from server.blobs import blob_store
 from server.db import utcnow, write_transaction
-from server.decisions.models import Decision
+from server.decisions.models import Decision, Refusal
 from server.errors import AppError
 from server.exports.models import ExportJob
 from server.extensions import db
@@ -399,8 +399,10 @@ def due_submissions(today: date, province_id: int | None = None) -> list[Due]:
     holds = _holds(province_id)
     rules_by_province: dict[int | None, dict] = {}
     found = []
-    for submission_id, round_ids in linked.items():
-        entries = [rounds[r] for r in round_ids]
+    for submission_id, links in linked.items():
+        entries = [
+            (rounds[r][0], refused_on or rounds[r][1], rounds[r][2]) for r, refused_on in links
+        ]
         if any(signed is None for _r, signed, _p in entries):
             continue  # a round naming it is not decided: everything is still needed
         review, decided_on, prov = max(entries, key=lambda e: e[1])
@@ -430,16 +432,23 @@ def due_submissions(today: date, province_id: int | None = None) -> list[Due]:
     return found
 
 
-def _linked_submissions(rounds: dict) -> tuple[dict[int, list[int]], dict[int, str | None]]:
-    """Submission → the rounds naming it, and → its household code."""
-    linked: dict[int, list[int]] = defaultdict(list)
+def _linked_submissions(rounds: dict) -> tuple[dict, dict[int, str | None]]:
+    """Submission → the rounds naming it (each with the date of a written refusal of the
+    household there, or None), and → its household code."""
+    linked: dict[int, list[tuple[int, date | None]]] = defaultdict(list)
     codes: dict[int, str | None] = {}
-    for submission_id, round_id, code in db.session.execute(
+    for submission_id, round_id, code, refused_on in db.session.execute(
         select(
-            HouseholdCase.submission_id, HouseholdCase.round_id, HouseholdCase.household_code
-        ).where(HouseholdCase.round_id.in_(list(rounds)))
+            HouseholdCase.submission_id,
+            HouseholdCase.round_id,
+            HouseholdCase.household_code,
+            Refusal.answered_on,
+        )
+        .outerjoin(Refusal, Refusal.case_id == HouseholdCase.id)
+        .where(HouseholdCase.round_id.in_(list(rounds)))
     ):
-        linked[submission_id].append(round_id)
+        # A household refused in writing (monthly review) is decided by that answer.
+        linked[submission_id].append((round_id, refused_on))
         codes.setdefault(submission_id, code)
     # Submissions no case names (a Phiếu A that stopped, income surveys …) belong to the
     # commune's decided annual round of the year they were received.
@@ -458,7 +467,7 @@ def _linked_submissions(rounds: dict) -> tuple[dict[int, list[int]], dict[int, s
             continue
         round_id = annual.get((commune_id, created_at.year))
         if round_id is not None:
-            linked[submission_id].append(round_id)
+            linked[submission_id].append((round_id, None))
             codes[submission_id] = None
     unlinked_codes = [s for s, c in codes.items() if c is None]
     for chunk in _chunks(unlinked_codes):

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from server.audit.models import AuditEvent
 from server.blobs import blob_store
 from server.db import write_transaction
-from server.decisions.models import Certificate, Decision
+from server.decisions.models import Certificate, Decision, Refusal
 from server.extensions import db
 from server.geography.models import Province
 from server.meetings.models import HouseholdCase, ReviewRound
@@ -567,3 +567,46 @@ def _cells(data: bytes) -> list:
 def _without_nav(page: str) -> str:
     """The page's content, without the per-request form tokens."""
     return re.sub(r'name="csrf_token" value="[^"]*"', "", page.split("<main", 1)[-1])
+
+
+def test_a_household_refused_in_writing_counts_from_the_refusal(app, commune):
+    """A monthly round has no decision; a household refused there is decided by the chair's
+    written answer, and its data is kept until the answer's date plus the period."""
+    with app.app_context(), write_transaction(db.session):
+        old = db.session.get(ReviewRound, commune["old_round"])
+        monthly = ReviewRound(
+            commune_id=old.commune_id,
+            year=2024,
+            kind="thuong_xuyen",
+            month=1,
+            started_on=date(2024, 1, 2),
+        )
+        db.session.add(monthly)
+        db.session.flush()
+        case = db.session.scalar(
+            select(HouseholdCase).where(HouseholdCase.household_code == OLD_CODE)
+        )
+        case.round_id, case.stage = monthly.id, "listed"
+        monthly_id = monthly.id
+    with app.app_context():
+        rows = services.plan(ALL_DUE).rows
+        assert rows and all(r.round_id != monthly_id for r in rows)  # not answered: kept
+    with app.app_context(), write_transaction(db.session):
+        case = db.session.scalar(
+            select(HouseholdCase).where(HouseholdCase.household_code == OLD_CODE)
+        )
+        case.stage = "refused"
+        db.session.add(
+            Refusal(
+                round_id=monthly_id,
+                case_id=case.id,
+                reason="Không thiếu hụt",
+                answered_on=date(2024, 1, 10),
+                signer_name="Hồ Văn Nam",
+            )
+        )
+    with app.app_context():
+        assert services.plan(date(2026, 1, 9)).rows == []
+        due = services.plan(date(2026, 1, 10)).rows
+    assert {(r.round_id, r.kind) for r in due} == {(monthly_id, k) for k in KINDS_24}
+    assert due[0].decided_on == date(2024, 1, 10)
