@@ -53,7 +53,7 @@ from server.i18n import local_time
 from server.meetings.models import HouseholdCase, ReviewRound
 from server.publication.models import Complaint
 from server.questionnaires.labels import form_labels, strip_indexes
-from server.questionnaires.models import FormAttachment
+from server.questionnaires.models import DraftSubmission, FormAttachment
 from server.retention.kinds import (
     ANSWERS,
     ATTACHMENTS,
@@ -810,6 +810,9 @@ def _referenced(shas: Iterable[str]) -> set[str]:
         ExportJob.blob_sha256,
     ):
         found.update(db.session.scalars(select(column).where(column.in_(shas))))
+    # A draft's test submissions keep their files by name in JSON (few rows: drafts only).
+    for files in db.session.scalars(select(DraftSubmission.attachments)):
+        found.update(v for v in (files or {}).values() if v in shas)
     return found
 
 
