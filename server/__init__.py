@@ -133,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.questionnaires.pages import bp as forms_admin_bp
     from server.questionnaires.routes import bp as forms_bp
     from server.reports.pages import bp as reports_bp
+    from server.retention.pages import bp as retention_bp
     from server.review.pages import bp as review_bp
     from server.scoring.b1_api import bp as b1_tables_api_bp
     from server.scoring.b1_pages import bp as b1_admin_bp
@@ -167,6 +168,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports_bp)
     app.register_blueprint(maps_bp)
     app.register_blueprint(privacy_admin_bp)
+    app.register_blueprint(retention_bp)
     # Phones and API clients authenticate every request (no cookies), so CSRF cannot apply.
     for blueprint in (
         openrosa_bp,

@@ -8,6 +8,7 @@
 ``collect`` print the settings QR code that configures a reviewer's phone;
 ``demo``   seed a demo commune and print how to connect ODK Collect.
 ``exports`` run the export jobs left waiting or interrupted.
+``retention`` the dry run and the purge of personal data past its retention period.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def register(app: Flask) -> None:
     from server.households.cli import households_cli
     from server.openrosa.cli import collect_cli
     from server.questionnaires.cli import forms_cli
+    from server.retention.cli import retention_cli
     from server.scoring.cli import scoring_cli
 
     db_cli = AppGroup("db", help="Database schema migrations.")
@@ -55,3 +57,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(scoring_cli)
     app.cli.add_command(collect_cli)
     app.cli.add_command(exports_cli)
+    app.cli.add_command(retention_cli)

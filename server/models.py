@@ -12,6 +12,7 @@ from server.privacy import models as privacy  # noqa: F401
 from server.publication import models as publication  # noqa: F401
 from server.questionnaires import models as questionnaires  # noqa: F401
 from server.ratelimit import models as ratelimit  # noqa: F401
+from server.retention import models as retention  # noqa: F401
 from server.review import models as review  # noqa: F401
 from server.scoring import evidence as scoring_evidence  # noqa: F401
 from server.scoring import models as scoring  # noqa: F401

@@ -76,6 +76,10 @@ ACTION_LABELS = {
     "province.approval_rule": _l("Đổi quy trình phê duyệt của tỉnh"),
     "consultation.request": _l("Xã xin ý kiến tỉnh"),
     "consultation.answer": _l("Tỉnh cho ý kiến"),
+    "retention.rules": _l("Đổi thời hạn lưu trữ dữ liệu cá nhân"),
+    "retention.hold": _l("Ghi lệnh giữ lại dữ liệu (không xoá)"),
+    "retention.hold_clear": _l("Bỏ lệnh giữ lại dữ liệu"),
+    "retention.purge": _l("Xoá dữ liệu theo quy định lưu trữ"),
 }
 TARGET_LABELS = {
     "form": _l("Biểu mẫu"),
@@ -95,6 +99,7 @@ TARGET_LABELS = {
     "export_job": _l("Xuất tệp"),
     "province": _l("Tỉnh"),
     "consultation": _l("Xin ý kiến tỉnh"),
+    "retention_hold": _l("Lệnh giữ lại dữ liệu"),
 }
 
 CSV_COLUMNS = (

@@ -22,6 +22,8 @@ from server.i18n import current_language, localized
 from server.questionnaires.labels import form_labels, labelled_answers, strip_indexes
 from server.questionnaires.models import Form
 from server.redirects import local_target
+from server.retention.kinds import ATTACHMENTS, KIND_LABELS
+from server.retention.services import file_purged, purged_kinds
 from server.review.listing import (
     ORDER,
     PAGE_SIZE,
@@ -192,6 +194,8 @@ def _detail_page(submission: Submission, typed: dict | None = None, status: int 
         completes=None if score else completed_by(submission),
         standard_names={code: s.name_vi for code, s in all_standards().items()},
         household=household_of(submission),
+        purged=purged_kinds(submission.id),
+        purged_labels=KIND_LABELS,
         history=_history(submission),
         categories=CATEGORY_LABELS,
         states=STATE_LABELS,
@@ -265,6 +269,11 @@ def attachment(submission_id: int, name: str):
     )
     path = blob_store().path_for(found.blob_sha256) if found is not None else None
     if path is None or not path.is_file():
+        purged = purged_kinds(submission.id).get(ATTACHMENTS)
+        if purged is not None and any(
+            a.name == name for a in submission.current_version.attachments
+        ):
+            raise file_purged(purged)
         abort(404)
     mimetype = served_type(read_head(path), found.name)
     response = send_file(

@@ -51,7 +51,14 @@ COMMUNE_PAGES = (
     "reports",
     "maps",
 )
-ADMIN_PAGES = ("audit", "forms_admin", "b1_admin", "user_admin", "privacy_admin")
+ADMIN_PAGES = (
+    "audit",
+    "forms_admin",
+    "b1_admin",
+    "user_admin",
+    "privacy_admin",
+    "retention",
+)
 # Blueprints with both: their /admin/… routes are the administrators'.
 MIXED_PAGES = ("approvals",)
 
@@ -196,6 +203,7 @@ ADMIN_VALUES = {
     "user_id": 1,
     "token_id": 1,
     "consultation_id": 1,
+    "hold_id": 1,
 }
 
 

@@ -404,6 +404,27 @@ CASES = [
             {"text_vi": "Thông báo của tỉnh.", "text_en": "The province's notice."},
         ),
     ),
+    # Legal holds on personal data (retention): a province's administrator, in its communes.
+    Case(
+        "page: hold an X1 household",
+        "retention.hold",
+        ONLY({"admin1"}),
+        _page(
+            "/admin/luu-tru/giu-lai",
+            {"commune": "X1", "household_code": "X1-T01-0101"}
+            | {"round_id": "", "reason": "Đang thanh tra"},
+        ),
+    ),
+    Case(
+        "page: hold a Y1 household",
+        "retention.hold",
+        ONLY({"admin2"}),
+        _page(
+            "/admin/luu-tru/giu-lai",
+            {"commune": "Y1", "household_code": "Y1-T01-0101"}
+            | {"round_id": "", "reason": "Đang thanh tra"},
+        ),
+    ),
 ]
 
 # Write routes whose scope another test walks across provinces, communes and roles.
@@ -419,6 +440,8 @@ COVERED_ELSEWHERE = {
     "user_admin.change_role": "test_user_admin.py",
     "approvals.change_rule": "test_approval_chain.py (a province's own rule)",
     "approvals.give_opinion": "test_every_route_scope.py, test_approval_chain.py",
+    "retention.change_rules": "test_retention.py (a province's own rules, every role)",
+    "retention.release": "test_retention.py (only the province's administrator, every role)",
     "scoring_api.score": "stateless: writes nothing",
     "openrosa.submission": "test_collect_edits_only_within_the_household_scope",
     "openrosa_key.submission": "test_collect_edits_only_within_the_household_scope",

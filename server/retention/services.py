@@ -1,0 +1,846 @@
+"""Retention: the rules a province applies, legal holds, the dry-run plan and the purge.
+
+What is purged, per submission and kind, once the round's decision is older than the rule's
+period (months after the decision's signing date):
+
+* ``attachments``: the files (photos …) are forgotten by the database, then deleted from disk;
+  the names stay so pages can say what was there;
+* ``gps`` / ``free_text``: the geopoint/geotrace/geoshape answers, the typed text answers;
+* ``xml``: the full XML as received (also dropped with GPS, free text or all answers: it holds
+  them too);
+* ``answers``: every parsed answer;
+* ``scores``: the scoring's explanation in words, B1 answers, evidence, indicator reasons and
+  every scored fact but each member's name, age, sex, relationship and ethnicity (the lists and
+  certificates print them) — the category, method, points and indicator outcomes stay;
+* ``audit``: the audit entries about the submission (the purge's own entries stay).
+
+Never touched: household cases, meetings and votes, postings, complaints, decisions,
+certificates, refusals, the registry — the legal record and the verdict.
+
+Held, never purged: a household with a complaint still waiting for its re-check outcome, a
+household or a round with an explicit hold not cleared.
+
+Crash safety: submissions are purged in small batches, each in its own transaction; a
+``retention_purges`` row per submission and kind records what is gone (a re-run skips it);
+blob files are recorded in ``retention_pending_files`` in the batch's transaction and deleted
+from disk only after its commit, so a crash leaves at worst files nobody references, which the
+next run deletes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import delete, select
+
+from server.accounts.models import Role, User
+from server.accounts.ownership import may_manage
+from server.audit.models import AuditEvent
+from server.audit.services import record
+from server.blobs import blob_store
+from server.db import utcnow, write_transaction
+from server.decisions.models import Decision, Refusal
+from server.errors import AppError
+from server.exports.models import ExportJob
+from server.extensions import db
+from server.geography.models import Commune, Province
+from server.households.models import Household
+from server.i18n import local_time
+from server.meetings.models import HouseholdCase, ReviewRound
+from server.publication.models import Complaint
+from server.questionnaires.labels import form_labels, strip_indexes
+from server.questionnaires.models import DraftSubmission, FormAttachment
+from server.retention.kinds import (
+    ANSWERS,
+    ATTACHMENTS,
+    AUDIT,
+    DEFAULT_MONTHS,
+    DEFAULT_NOTE,
+    FREE_TEXT,
+    GPS,
+    IMPLIES_XML,
+    KINDS,
+    MAX_MONTHS,
+    SCORES,
+    XML,
+)
+from server.retention.models import (
+    RetentionHold,
+    RetentionPendingFile,
+    RetentionPurge,
+    RetentionRule,
+)
+from server.scoring.models import HouseholdScore
+from server.submissions.models import (
+    Submission,
+    SubmissionAttachment,
+    SubmissionVersion,
+    SubmissionXml,
+)
+
+BATCH_SIZE = 50
+MAX_REASON = 1000
+GEO_TYPES = ("geopoint", "geotrace", "geoshape")
+TEXT_CONTROLS = ("input", "textarea")
+# A purged score's result loses the answers and the words explaining them; what the lists,
+# minutes, decision and certificates print stays (category, points, indicator outcomes, each
+# member's name, age, sex, relationship and ethnicity).
+SCORE_DROP = ("explanation_vi", "explanation_en", "evidence", "b1_lines")
+MEMBER_KEEP = ("name", "age", "sex", "relationship", "ethnicity")
+INDICATOR_DROP = ("reasons",)
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    months: int | None  # None: kept, never purged automatically
+    note: str
+    is_default: bool  # rasoat's provisional default (the province has not chosen)
+
+
+def rules_for(province_id: int | None) -> dict[str, Rule]:
+    """The rule of every kind for a province: its own, else rasoat's default."""
+    rows = db.session.scalars(
+        select(RetentionRule).where(
+            (RetentionRule.province_id.is_(None)) | (RetentionRule.province_id == province_id)
+        )
+    ).all()
+    defaults = {r.kind: r for r in rows if r.province_id is None}
+    own = {r.kind: r for r in rows if r.province_id is not None}
+    rules = {}
+    for kind in KINDS:
+        if kind in own:
+            row = own[kind]
+            rules[kind] = Rule(kind, row.months, row.note, False)
+        elif kind in defaults:
+            row = defaults[kind]
+            rules[kind] = Rule(kind, row.months, row.note or DEFAULT_NOTE, True)
+        else:  # a database seeded before a kind existed
+            rules[kind] = Rule(kind, DEFAULT_MONTHS[kind], DEFAULT_NOTE, True)
+    return rules
+
+
+def parse_months(text: str) -> int | None:
+    """A period typed on the page: a number of months, or empty for "kept".
+
+    :raises AppError: ``retention.bad_period`` (400)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 5 or not 1 <= int(text) <= MAX_MONTHS:
+        raise AppError(
+            "retention.bad_period",
+            400,
+            f"Thời hạn phải là số tháng từ 1 đến {MAX_MONTHS} (để trống: giữ, không tự xoá).",
+            f"A period is a number of months from 1 to {MAX_MONTHS} (empty: kept).",
+        )
+    return int(text)
+
+
+def set_rules(actor: User, province: Province, values: dict[str, str]) -> list[str]:
+    """A province administrator sets their province's periods (months, or empty: kept).
+    Every value is checked before anything changes; returns the kinds that changed.
+
+    :raises AppError: ``province.not_found`` (404) outside the actor's province,
+        ``retention.bad_period`` (400)."""
+    _require_province_admin(actor, province.id)
+    wanted = {kind: parse_months(values.get(kind, "")) for kind in KINDS}
+    current = rules_for(province.id)
+    own = {
+        r.kind: r
+        for r in db.session.scalars(
+            select(RetentionRule).where(RetentionRule.province_id == province.id)
+        )
+    }
+    changed = []
+    for kind in KINDS:
+        if kind in own and own[kind].months == wanted[kind]:
+            continue
+        if kind not in own and current[kind].months == wanted[kind]:
+            continue  # the default, unchanged: the province keeps following it
+        row = own.get(kind)
+        if row is None:
+            row = RetentionRule(province_id=province.id, kind=kind)
+            db.session.add(row)
+        row.months, row.note = wanted[kind], "do tỉnh quy định"
+        row.updated_at, row.updated_by_id = utcnow(), actor.id
+        changed.append(kind)
+    db.session.flush()
+    if changed:
+        record(
+            "retention.rules",
+            "province",
+            province.code,
+            before={k: current[k].months for k in changed},
+            after={k: wanted[k] for k in changed},
+            actor_id=actor.id,
+            province_id=province.id,
+        )
+    return changed
+
+
+def _require_province_admin(actor: User, province_id: int) -> None:
+    if actor.role != Role.ADMIN or not may_manage(actor, province_id):
+        raise AppError("province.not_found", 404, "Không tìm thấy tỉnh.", "Province not found.")
+
+
+# --- holds ----------------------------------------------------------------------------------
+
+
+def active_holds(province_id: int) -> list[RetentionHold]:
+    return list(
+        db.session.scalars(
+            select(RetentionHold)
+            .join(Commune, Commune.id == RetentionHold.commune_id)
+            .where(Commune.province_id == province_id, RetentionHold.cleared_at.is_(None))
+            .order_by(RetentionHold.id)
+        )
+    )
+
+
+def unmatched_holds(holds: list[RetentionHold]) -> set[int]:
+    """The household holds whose code names no household of the commune (registry or review):
+    a typo would protect nothing, so the page says so."""
+    unmatched = set()
+    for hold in holds:
+        if hold.household_code is None:
+            continue
+        known = db.session.scalar(
+            select(Household.id).where(
+                Household.commune_id == hold.commune_id, Household.code == hold.household_code
+            )
+        ) or db.session.scalar(
+            select(HouseholdCase.id)
+            .join(ReviewRound, ReviewRound.id == HouseholdCase.round_id)
+            .where(
+                ReviewRound.commune_id == hold.commune_id,
+                HouseholdCase.household_code == hold.household_code,
+            )
+            .limit(1)
+        )
+        if known is None:
+            unmatched.add(hold.id)
+    return unmatched
+
+
+def set_hold(
+    actor: User, commune_code: str, round_id: str, household_code: str, reason: str
+) -> RetentionHold:
+    """Hold a household (every round) or a round of a commune of the actor's province.
+
+    :raises AppError: ``retention.hold_invalid`` (400), ``commune.not_found`` (404)."""
+    commune_code, household_code = commune_code.strip(), household_code.strip()
+    reason, round_text = reason.strip(), round_id.strip()
+    commune = db.session.scalar(select(Commune).where(Commune.code == commune_code[:50]))
+    if commune is None or actor.role != Role.ADMIN or not may_manage(actor, commune.province_id):
+        raise AppError("commune.not_found", 404, "Không tìm thấy xã.", "Commune not found.")
+    if not reason or len(reason) > MAX_REASON:
+        raise _hold_invalid(
+            f"Hãy ghi lý do giữ lại (tối đa {MAX_REASON} ký tự).",
+            f"Give the reason for the hold (at most {MAX_REASON} characters).",
+        )
+    if bool(household_code) == bool(round_text):
+        raise _hold_invalid(
+            "Chọn một đợt rà soát hoặc ghi một mã hộ (không cả hai).",
+            "Choose a review round or give a household code (not both).",
+        )
+    review = None
+    if round_text:
+        review = db.session.get(ReviewRound, int(round_text)) if round_text.isdigit() else None
+        if review is None or review.commune_id != commune.id:
+            raise _hold_invalid(
+                "Đợt rà soát không thuộc xã đã chọn.", "The round is not of that commune."
+            )
+    if len(household_code) > 50:
+        raise _hold_invalid("Mã hộ quá dài.", "Household code too long.")
+    hold = RetentionHold(
+        commune_id=commune.id,
+        round_id=review.id if review else None,
+        household_code=household_code or None,
+        reason=reason,
+        created_by_id=actor.id,
+    )
+    db.session.add(hold)
+    db.session.flush()
+    record(
+        "retention.hold",
+        "retention_hold",
+        hold.id,
+        commune_id=commune.id,
+        after={"round_id": hold.round_id, "household_code": hold.household_code},
+        note=reason,
+        actor_id=actor.id,
+    )
+    return hold
+
+
+def clear_hold(actor: User, hold_id: int) -> RetentionHold:
+    """:raises AppError: ``retention.hold_not_found`` (404) outside the actor's province."""
+    hold = db.session.get(RetentionHold, hold_id)
+    if (
+        hold is None
+        or hold.cleared_at is not None
+        or actor.role != Role.ADMIN
+        or not may_manage(actor, hold.commune.province_id)
+    ):
+        raise AppError(
+            "retention.hold_not_found", 404, "Không tìm thấy lệnh giữ lại.", "No such hold."
+        )
+    hold.cleared_at, hold.cleared_by_id = utcnow(), actor.id
+    db.session.flush()
+    record(
+        "retention.hold_clear",
+        "retention_hold",
+        hold.id,
+        commune_id=hold.commune_id,
+        before={"round_id": hold.round_id, "household_code": hold.household_code},
+        actor_id=actor.id,
+    )
+    return hold
+
+
+def _hold_invalid(vi: str, en: str) -> AppError:
+    return AppError("retention.hold_invalid", 400, vi, en)
+
+
+# --- what is due ----------------------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus ``months`` calendar months (the 31st becomes the month's last day)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    for candidate in range(day.day, 27, -1):
+        with contextlib.suppress(ValueError):
+            return date(year, month, candidate)
+    return date(year, month, min(day.day, 28))
+
+
+@dataclass
+class Due:
+    """One submission whose decided round puts some kinds of its data past their period."""
+
+    submission_id: int
+    commune_id: int
+    round_id: int
+    decided_on: date
+    household_code: str | None
+    kinds: list[str]
+    held: str | None = None  # why it is held (never purged), or None
+
+
+@dataclass
+class PlanRow:
+    commune: str
+    round_id: int
+    round_label: str
+    decided_on: date
+    kind: str
+    submissions: int
+    files: int
+
+
+@dataclass
+class HeldRow:
+    commune: str
+    round_label: str
+    household_code: str | None
+    submission_id: int
+    kinds: list[str]
+    reason: str
+
+
+@dataclass
+class Plan:
+    today: date
+    rows: list[PlanRow] = field(default_factory=list)
+    held: list[HeldRow] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(r.submissions for r in self.rows)
+
+
+def _round_label(review: ReviewRound) -> str:
+    if review.month:
+        return f"{review.year} — tháng {review.month}"
+    return str(review.year)
+
+
+def due_submissions(today: date, province_id: int | None = None) -> list[Due]:
+    """Every submission of a decided round with at least one kind of data past its period
+    and not purged yet (held ones included, with the reason)."""
+    rounds_query = select(ReviewRound, Decision.signed_on, Commune.province_id).join(
+        Commune, Commune.id == ReviewRound.commune_id
+    )
+    rounds_query = rounds_query.outerjoin(Decision, Decision.round_id == ReviewRound.id)
+    if province_id is not None:
+        rounds_query = rounds_query.where(Commune.province_id == province_id)
+    rounds = {r.id: (r, signed, prov) for r, signed, prov in db.session.execute(rounds_query)}
+    if not rounds:
+        return []
+    linked, codes = _linked_submissions(rounds)
+    purged: dict[int, set[str]] = defaultdict(set)
+    for chunk in _chunks(list(linked)):
+        for submission_id, kind in db.session.execute(
+            select(RetentionPurge.submission_id, RetentionPurge.kind).where(
+                RetentionPurge.submission_id.in_(chunk)
+            )
+        ):
+            purged[submission_id].add(kind)
+    holds = _holds(province_id)
+    rules_by_province: dict[int | None, dict] = {}
+    found = []
+    for submission_id, links in linked.items():
+        entries = [
+            (rounds[r][0], refused_on or rounds[r][1], rounds[r][2]) for r, refused_on in links
+        ]
+        if any(signed is None for _r, signed, _p in entries):
+            continue  # a round naming it is not decided: everything is still needed
+        review, decided_on, prov = max(entries, key=lambda e: e[1])
+        if prov not in rules_by_province:
+            rules_by_province[prov] = rules_for(prov)
+        rules = rules_by_province[prov]
+        kinds = [
+            k
+            for k in KINDS
+            if rules[k].months is not None and add_months(decided_on, rules[k].months) <= today
+        ]
+        if ANSWERS in kinds:
+            kinds = sorted({*kinds, GPS, FREE_TEXT}, key=KINDS.index)
+        if any(k in IMPLIES_XML for k in kinds) and XML not in kinds:
+            kinds = sorted({*kinds, XML}, key=KINDS.index)
+        kinds = [k for k in kinds if k not in purged[submission_id]]
+        if not kinds:
+            continue
+        code = codes.get(submission_id)
+        held = holds.get(("round", review.id)) or (
+            holds.get(("household", review.commune_id, code)) if code else None
+        )
+        found.append(
+            Due(submission_id, review.commune_id, review.id, decided_on, code, kinds, held)
+        )
+    found.sort(key=lambda d: d.submission_id)
+    return found
+
+
+def _linked_submissions(rounds: dict) -> tuple[dict, dict[int, str | None]]:
+    """Submission → the rounds naming it (each with the date of a written refusal of the
+    household there, or None), and → its household code."""
+    linked: dict[int, list[tuple[int, date | None]]] = defaultdict(list)
+    codes: dict[int, str | None] = {}
+    for submission_id, round_id, code, refused_on in db.session.execute(
+        select(
+            HouseholdCase.submission_id,
+            HouseholdCase.round_id,
+            HouseholdCase.household_code,
+            Refusal.answered_on,
+        )
+        .outerjoin(Refusal, Refusal.case_id == HouseholdCase.id)
+        .where(HouseholdCase.round_id.in_(list(rounds)))
+    ):
+        # A household refused in writing (monthly review) is decided by that answer.
+        linked[submission_id].append((round_id, refused_on))
+        codes.setdefault(submission_id, code)
+    # Submissions no case names (a Phiếu A that stopped, income surveys …) belong to the
+    # commune's decided annual round of the year they were received.
+    annual = {
+        (r.commune_id, r.year): r.id
+        for r, signed, _p in rounds.values()
+        if r.kind == "dinh_ky" and signed is not None
+    }
+    communes = {r.commune_id for r, _s, _p in rounds.values()}
+    for submission_id, commune_id, created_at in db.session.execute(
+        select(Submission.id, Submission.commune_id, Submission.created_at).where(
+            Submission.commune_id.in_(communes)
+        )
+    ):
+        if submission_id in linked:
+            continue
+        round_id = annual.get((commune_id, created_at.year))
+        if round_id is not None:
+            linked[submission_id].append((round_id, None))
+            codes[submission_id] = None
+    unlinked_codes = [s for s, c in codes.items() if c is None]
+    for chunk in _chunks(unlinked_codes):
+        codes.update(
+            db.session.execute(
+                select(HouseholdScore.submission_id, HouseholdScore.household_code).where(
+                    HouseholdScore.submission_id.in_(chunk), HouseholdScore.current.is_(True)
+                )
+            ).tuples()
+        )
+    return linked, codes
+
+
+def _holds(province_id: int | None) -> dict[tuple, str]:
+    """Why something is held: ("round", id) or ("household", commune id, code) → reason."""
+    held: dict[tuple, str] = {}
+    query = (
+        select(Complaint.received_on, HouseholdCase.household_code, ReviewRound.commune_id)
+        .join(HouseholdCase, HouseholdCase.id == Complaint.case_id)
+        .join(ReviewRound, ReviewRound.id == Complaint.round_id)
+        .join(Commune, Commune.id == ReviewRound.commune_id)
+        .where(Complaint.outcome.is_(None))
+    )
+    holds = (
+        select(RetentionHold)
+        .join(Commune, Commune.id == RetentionHold.commune_id)
+        .where(RetentionHold.cleared_at.is_(None))
+    )
+    if province_id is not None:
+        query = query.where(Commune.province_id == province_id)
+        holds = holds.where(Commune.province_id == province_id)
+    for received_on, code, commune_id in db.session.execute(query):
+        if code:
+            held[("household", commune_id, code)] = (
+                f"Khiếu nại nhận ngày {received_on:%d/%m/%Y} chưa có kết quả phúc tra"
+            )
+    for hold in db.session.scalars(holds):
+        if hold.round_id is not None:
+            held.setdefault(("round", hold.round_id), f"Giữ lại cả đợt: {hold.reason}")
+        else:
+            held.setdefault(
+                ("household", hold.commune_id, hold.household_code), f"Giữ lại: {hold.reason}"
+            )
+    return held
+
+
+def plan(today: date, province_id: int | None = None) -> Plan:
+    """The dry run: what a purge on ``today`` would delete, per commune, round and kind, and
+    what is held and why.  Reads only."""
+    due = due_submissions(today, province_id)
+    result = Plan(today=today)
+    if not due:
+        return result
+    files = _file_counts([d.submission_id for d in due if ATTACHMENTS in d.kinds])
+    rounds = {
+        r.id: r
+        for r in db.session.scalars(
+            select(ReviewRound).where(ReviewRound.id.in_({d.round_id for d in due}))
+        )
+    }
+    counts: Counter = Counter()
+    file_counts: Counter = Counter()
+    decided: dict[int, date] = {}
+    for d in due:
+        decided[d.round_id] = d.decided_on
+        review = rounds[d.round_id]
+        if d.held:
+            result.held.append(
+                HeldRow(
+                    review.commune.name,
+                    _round_label(review),
+                    d.household_code,
+                    d.submission_id,
+                    d.kinds,
+                    d.held,
+                )
+            )
+            continue
+        for kind in d.kinds:
+            counts[(d.round_id, kind)] += 1
+            if kind == ATTACHMENTS:
+                file_counts[(d.round_id, kind)] += files.get(d.submission_id, 0)
+    for (round_id, kind), n in sorted(
+        counts.items(),
+        key=lambda item: (rounds[item[0][0]].commune.name, item[0][0], KINDS.index(item[0][1])),
+    ):
+        review = rounds[round_id]
+        result.rows.append(
+            PlanRow(
+                review.commune.name,
+                round_id,
+                _round_label(review),
+                decided[round_id],
+                kind,
+                n,
+                file_counts[(round_id, kind)],
+            )
+        )
+    return result
+
+
+def _file_counts(submission_ids: list[int]) -> dict[int, int]:
+    found: Counter = Counter()
+    for chunk in _chunks(submission_ids):
+        for (submission_id,) in db.session.execute(
+            select(SubmissionVersion.submission_id)
+            .join(SubmissionAttachment, SubmissionAttachment.version_id == SubmissionVersion.id)
+            .where(
+                SubmissionVersion.submission_id.in_(chunk),
+                SubmissionAttachment.blob_sha256.is_not(None),
+            )
+        ):
+            found[submission_id] += 1
+    return found
+
+
+# --- the purge ------------------------------------------------------------------------------
+
+
+@dataclass
+class ApplyResult:
+    batches: int = 0
+    submissions: int = 0
+    counts: Counter = field(default_factory=Counter)  # kind → submissions purged
+    files_deleted: int = 0
+    held: int = 0
+
+
+def apply(
+    today: date,
+    province_id: int | None = None,
+    *,
+    batch_size: int = BATCH_SIZE,
+    after_commit: Callable[[int], None] | None = None,
+) -> ApplyResult:
+    """Purge what the rules say is due on ``today`` (the system does it: commands only).
+
+    :param after_commit: called with the batch number after each batch's commit and before
+        its files are deleted (tests simulate a crash there).
+    """
+    result = ApplyResult()
+    result.files_deleted += delete_pending_files()
+    due = due_submissions(today, province_id)
+    result.held = sum(1 for d in due if d.held)
+    todo = [d for d in due if not d.held]
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start : start + batch_size]
+        with write_transaction(db.session):
+            counts = _purge_batch(batch)
+        result.batches += 1
+        result.submissions += len(batch)
+        result.counts.update(counts)
+        if after_commit is not None:
+            after_commit(result.batches)
+        result.files_deleted += delete_pending_files()
+    return result
+
+
+def _purge_batch(batch: list[Due]) -> Counter:
+    """Purge one batch in the caller's transaction; audit one entry per round and kind."""
+    ids = [d.submission_id for d in batch]
+    already: dict[int, set[str]] = defaultdict(set)
+    for submission_id, kind in db.session.execute(
+        select(RetentionPurge.submission_id, RetentionPurge.kind).where(
+            RetentionPurge.submission_id.in_(ids)
+        )
+    ):
+        already[submission_id].add(kind)
+    versions: dict[int, list[SubmissionVersion]] = defaultdict(list)
+    for version in db.session.scalars(
+        select(SubmissionVersion).where(SubmissionVersion.submission_id.in_(ids))
+    ):
+        versions[version.submission_id].append(version)
+    per_round: dict[tuple[int, int, str], list[int]] = defaultdict(list)
+    files_per_round: Counter = Counter()
+    counts: Counter = Counter()
+    for d in batch:
+        kinds = [k for k in d.kinds if k not in already[d.submission_id]]
+        own = versions[d.submission_id]
+        for kind in kinds:
+            files = _PURGERS[kind](d.submission_id, own)
+            db.session.add(
+                RetentionPurge(submission_id=d.submission_id, kind=kind, round_id=d.round_id)
+            )
+            per_round[(d.round_id, d.commune_id, kind)].append(d.submission_id)
+            files_per_round[(d.round_id, kind)] += files
+            counts[kind] += 1
+    db.session.flush()
+    for (round_id, commune_id, kind), submission_ids in per_round.items():
+        record(
+            "retention.purge",
+            "review_round",
+            round_id,
+            commune_id=commune_id,
+            after={
+                "kind": kind,
+                "submissions": len(submission_ids),
+                "files": files_per_round[(round_id, kind)],
+                "submission_ids": submission_ids,
+            },
+            note="Xoá theo quy định lưu trữ",
+            actor_id=None,
+        )
+    return counts
+
+
+def _purge_attachments(_submission_id: int, versions: list[SubmissionVersion]) -> int:
+    attachments = db.session.scalars(
+        select(SubmissionAttachment).where(
+            SubmissionAttachment.version_id.in_([v.id for v in versions]),
+            SubmissionAttachment.blob_sha256.is_not(None),
+        )
+    ).all()
+    shas = {a.blob_sha256 for a in attachments}
+    for attachment in attachments:
+        attachment.blob_sha256, attachment.size = None, None
+    if shas:
+        known = set(
+            db.session.scalars(
+                select(RetentionPendingFile.sha256).where(RetentionPendingFile.sha256.in_(shas))
+            )
+        )
+        db.session.add_all(RetentionPendingFile(sha256=s) for s in sorted(shas - known))
+        db.session.flush()
+    return len(attachments)
+
+
+def _drop_answers(versions: list[SubmissionVersion], keep: Callable[[object, str], bool]):
+    for version in versions:
+        labels = form_labels(version.form_version.xform)
+        fields = dict(version.fields or {})
+        kept = {k: v for k, v in fields.items() if keep(labels.fields.get(strip_indexes(k)), k)}
+        if kept != fields:
+            version.fields = kept
+
+
+def _purge_gps(_submission_id: int, versions: list[SubmissionVersion]) -> int:
+    _drop_answers(versions, lambda f, _k: f is None or f.type not in GEO_TYPES)
+    return 0
+
+
+def _purge_free_text(_submission_id: int, versions: list[SubmissionVersion]) -> int:
+    def keep(f, key: str) -> bool:
+        if key.startswith("meta/") or f is None:
+            return True
+        typed = f.control in TEXT_CONTROLS and f.type == "string"
+        return not typed or f.calculated or f.note
+
+    _drop_answers(versions, keep)
+    return 0
+
+
+def _purge_xml(_submission_id: int, versions: list[SubmissionVersion]) -> int:
+    db.session.execute(
+        delete(SubmissionXml).where(SubmissionXml.version_id.in_([v.id for v in versions]))
+    )
+    for version in versions:
+        db.session.expire(version, ["xml_row"])
+    return 0
+
+
+def _purge_answers(_submission_id: int, versions: list[SubmissionVersion]) -> int:
+    for version in versions:
+        version.fields = {}
+    return 0
+
+
+def _purge_scores(submission_id: int, _versions: list[SubmissionVersion]) -> int:
+    for score in db.session.scalars(
+        select(HouseholdScore).where(HouseholdScore.submission_id == submission_id)
+    ):
+        result = {k: v for k, v in (score.result or {}).items() if k not in SCORE_DROP}
+        members = (result.get("inputs") or {}).get("members") or []
+        result["inputs"] = {
+            "members": [{k: m.get(k) for k in MEMBER_KEEP if k in m} for m in members]
+        }
+        result["indicators"] = [
+            {k: v for k, v in i.items() if k not in INDICATOR_DROP}
+            for i in result.get("indicators") or []
+        ]
+        result["purged"] = True
+        score.result = result
+    return 0
+
+
+def _purge_audit(submission_id: int, _versions: list[SubmissionVersion]) -> int:
+    db.session.execute(
+        delete(AuditEvent).where(
+            AuditEvent.target_type == "submission",
+            AuditEvent.target_id == str(submission_id),
+            AuditEvent.action.not_like("retention.%"),
+        )
+    )
+    return 0
+
+
+_PURGERS: dict[str, Callable[[int, list[SubmissionVersion]], int]] = {
+    ATTACHMENTS: _purge_attachments,
+    GPS: _purge_gps,
+    FREE_TEXT: _purge_free_text,
+    XML: _purge_xml,
+    ANSWERS: _purge_answers,
+    SCORES: _purge_scores,
+    AUDIT: _purge_audit,
+}
+
+
+def delete_pending_files() -> int:
+    """Delete from disk the files committed purges left behind (none still referenced), then
+    forget them; returns how many files were deleted.  Safe to run at any time."""
+    deleted = 0
+    store = blob_store()
+    while True:
+        db.session.rollback()
+        rows = db.session.scalars(
+            select(RetentionPendingFile).order_by(RetentionPendingFile.id).limit(200)
+        ).all()
+        if not rows:
+            return deleted
+        shas = [r.sha256 for r in rows]
+        still = _referenced(shas)
+        for sha in shas:
+            if sha in still:
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                store.path_for(sha).unlink()
+                deleted += 1
+        with write_transaction(db.session):
+            db.session.execute(
+                delete(RetentionPendingFile).where(RetentionPendingFile.sha256.in_(shas))
+            )
+
+
+def _referenced(shas: Iterable[str]) -> set[str]:
+    shas = list(shas)
+    found = set()
+    for column in (
+        SubmissionAttachment.blob_sha256,
+        FormAttachment.blob_sha256,
+        ExportJob.blob_sha256,
+    ):
+        found.update(db.session.scalars(select(column).where(column.in_(shas))))
+    # A draft's test submissions keep their files by name in JSON (few rows: drafts only).
+    for files in db.session.scalars(select(DraftSubmission.attachments)):
+        found.update(v for v in (files or {}).values() if v in shas)
+    return found
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+def purged_kinds(submission_id: int) -> dict[str, datetime]:
+    """What retention deleted of a submission: kind → when."""
+    return dict(
+        db.session.execute(
+            select(RetentionPurge.kind, RetentionPurge.purged_at).where(
+                RetentionPurge.submission_id == submission_id
+            )
+        ).all()
+    )
+
+
+def file_purged(purged_at: datetime) -> AppError:
+    """The answer for a file retention deleted (410: it existed, it is gone for good)."""
+    day = local_time(purged_at, "%d/%m/%Y")
+    return AppError(
+        "submission.file_purged",
+        410,
+        f"Tệp đã xoá theo quy định lưu trữ (ngày {day}).",
+        f"The file was deleted under the retention rules (on {day}).",
+    )
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
