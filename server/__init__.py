@@ -146,29 +146,32 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(openrosa_bp)
     app.register_blueprint(openrosa_bp, url_prefix="/key/<token>", name="openrosa_key")
     app.register_blueprint(openrosa_bp, url_prefix="/test/<test_token>", name="openrosa_test")
-    app.register_blueprint(submissions_bp)
-    app.register_blueprint(forms_bp)
-    app.register_blueprint(status_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(user_admin_bp)
-    app.register_blueprint(approvals_bp)
-    app.register_blueprint(forms_admin_bp)
-    app.register_blueprint(scoring_bp)
-    app.register_blueprint(scoring_staff_bp)
-    app.register_blueprint(b1_tables_api_bp)
-    app.register_blueprint(b1_admin_bp)
-    app.register_blueprint(review_bp)
-    app.register_blueprint(workspace_bp)
-    app.register_blueprint(household_import_bp)
-    app.register_blueprint(meetings_bp)
-    app.register_blueprint(publication_bp)
-    app.register_blueprint(decisions_bp)
-    app.register_blueprint(audit_bp)
-    app.register_blueprint(reports_bp)
-    app.register_blueprint(exports_bp)
-    app.register_blueprint(maps_bp)
-    app.register_blueprint(privacy_admin_bp)
-    app.register_blueprint(retention_bp)
+    for blueprint in (
+        submissions_bp,
+        forms_bp,
+        status_bp,
+        auth_bp,
+        user_admin_bp,
+        approvals_bp,
+        forms_admin_bp,
+        scoring_bp,
+        scoring_staff_bp,
+        b1_tables_api_bp,
+        b1_admin_bp,
+        review_bp,
+        workspace_bp,
+        household_import_bp,
+        meetings_bp,
+        publication_bp,
+        decisions_bp,
+        audit_bp,
+        reports_bp,
+        exports_bp,
+        maps_bp,
+        privacy_admin_bp,
+        retention_bp,
+    ):
+        app.register_blueprint(blueprint)
     # Phones and API clients authenticate every request (no cookies), so CSRF cannot apply.
     for blueprint in (
         openrosa_bp,
