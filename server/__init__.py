@@ -129,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.meetings.pages import bp as meetings_bp
     from server.openrosa.routes import bp as openrosa_bp
     from server.privacy.pages import bp as privacy_admin_bp
+    from server.privacy.pages import household_bp as household_data_bp
     from server.publication.pages import bp as publication_bp
     from server.questionnaires.pages import bp as forms_admin_bp
     from server.questionnaires.routes import bp as forms_bp
@@ -169,6 +170,7 @@ def _register_blueprints(app: Flask) -> None:
         exports_bp,
         maps_bp,
         privacy_admin_bp,
+        household_data_bp,
         retention_bp,
     ):
         app.register_blueprint(blueprint)

@@ -80,6 +80,10 @@ ACTION_LABELS = {
     "retention.hold": _l("Ghi lệnh giữ lại dữ liệu (không xoá)"),
     "retention.hold_clear": _l("Bỏ lệnh giữ lại dữ liệu"),
     "retention.purge": _l("Xoá dữ liệu theo quy định lưu trữ"),
+    "privacy_notice.update": _l("Sửa thông báo về dữ liệu cá nhân đọc cho hộ"),
+    "privacy_notice.reset": _l("Dùng lại thông báo mặc định về dữ liệu cá nhân"),
+    "household.data_report": _l("Lập tài liệu toàn bộ dữ liệu của hộ"),
+    "household.correction": _l("Ghi việc sửa thông tin theo đề nghị của hộ"),
 }
 TARGET_LABELS = {
     "form": _l("Biểu mẫu"),

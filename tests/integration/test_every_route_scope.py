@@ -50,6 +50,7 @@ COMMUNE_PAGES = (
     "exports",
     "reports",
     "maps",
+    "household_data",
 )
 ADMIN_PAGES = (
     "audit",
