@@ -12,6 +12,7 @@ from flask import Flask
 from flask_babel import lazy_gettext
 
 from server import i18n, security_headers
+from server.access import recorder as access_recorder
 from server.blobs import BlobStore
 from server.config import Defaults, flag, load_secret_key
 from server.db import configure_sqlite
@@ -71,6 +72,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
 
     app.json.ensure_ascii = False  # Vietnamese stays readable in JSON
     register_error_writers(app)
+    access_recorder.init_app(app)
     _register_blueprints(app)
     _register_commands(app)
     return app
@@ -117,6 +119,7 @@ def _configure_cookies(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from server.access.pages import bp as access_bp
     from server.accounts.admin_pages import bp as user_admin_bp
     from server.accounts.web import bp as auth_bp
     from server.approvals.pages import bp as approvals_bp
@@ -159,6 +162,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(publication_bp)
     app.register_blueprint(decisions_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(access_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(maps_bp)

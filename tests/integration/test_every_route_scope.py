@@ -48,7 +48,7 @@ COMMUNE_PAGES = (
     "reports",
     "maps",
 )
-ADMIN_PAGES = ("audit", "forms_admin", "b1_admin", "user_admin")
+ADMIN_PAGES = ("audit", "access", "forms_admin", "b1_admin", "user_admin")
 # Blueprints with both: their /admin/… routes are the administrators'.
 MIXED_PAGES = ("approvals",)
 
