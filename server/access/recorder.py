@@ -30,9 +30,10 @@ import logging
 import os
 import threading
 import weakref
+from dataclasses import dataclass
 
 from flask import Flask
-from sqlalchemy import insert, select
+from sqlalchemy import cast, func, insert, literal, select
 from sqlalchemy.engine import Engine
 
 from server.access.models import AccessRecord
@@ -129,7 +130,14 @@ class AccessRecorder:
                 for row in rows:
                     if row["province_id"] is None and row["commune_id"] is not None:
                         row["province_id"] = self._provinces.get(row["commune_id"])
-                connection.execute(insert(AccessRecord), rows)
+                plain = [r for r in rows if r.get("cases") is None]
+                for row in rows:
+                    if row.get("cases") is not None:
+                        plain.extend(_expand(connection, row))
+                for row in plain:
+                    row.pop("cases", None)
+                if plain:
+                    connection.execute(insert(AccessRecord), plain)
         finally:
             _write_intent.reset(token)
 
@@ -165,6 +173,72 @@ class AccessRecorder:
             self._wake.wait(self.seconds)
             self._wake.clear()
             self.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class RoundCases:
+    """The households of a review round (of one village, or of one meeting's village): what a
+    file made from the round carries.  Queued as is and expanded into one record per household
+    when the buffer is written (``INSERT … SELECT``), so that a 5,000-household download costs
+    the request one queued row, not 5,000."""
+
+    round_id: int
+    village_code: str | None = None
+    meeting_id: int | None = None
+
+
+def _cases_query(cases: RoundCases):
+    from server.geography.models import Village
+    from server.meetings.models import HouseholdCase, VillageMeeting
+
+    query = select(
+        HouseholdCase.household_id, HouseholdCase.household_code, HouseholdCase.submission_id
+    ).where(HouseholdCase.round_id == cases.round_id)
+    if cases.village_code is not None:
+        query = query.join(Village, Village.id == HouseholdCase.village_id).where(
+            Village.code == cases.village_code
+        )
+    if cases.meeting_id is not None:
+        query = query.where(
+            HouseholdCase.village_id
+            == select(VillageMeeting.village_id)
+            .where(VillageMeeting.id == cases.meeting_id)
+            .scalar_subquery()
+        )
+    return query
+
+
+def _expand(connection, row: dict) -> list[dict]:
+    """Write the records of a queued :class:`RoundCases` row with one ``INSERT … SELECT``;
+    returns the row itself (with ``count`` 0) when the round has no household, so that the
+    look is recorded all the same."""
+    cases = _cases_query(row["cases"]).subquery()
+    count = connection.execute(select(func.count()).select_from(cases)).scalar_one()
+    if count == 0:
+        return [row | {"count": 0}]
+    fixed = {
+        name: value
+        for name, value in row.items()
+        if name not in ("cases", "household_id", "household_code", "submission_id", "count")
+    }
+    table = AccessRecord.__table__
+    # PostgreSQL cannot tell a bare parameter's type in a SELECT list (a NULL province): cast
+    # it.  Not on SQLite, where CAST(… AS DATETIME) would turn the text into a number.
+    typed = _cast if connection.dialect.name == "postgresql" else literal
+    columns = [
+        *(typed(value, table.c[name].type).label(name) for name, value in fixed.items()),
+        typed(count, table.c["count"].type).label("count"),
+        cases.c.household_id,
+        cases.c.household_code,
+        cases.c.submission_id,
+    ]
+    names = [*fixed, "count", "household_id", "household_code", "submission_id"]
+    connection.execute(insert(AccessRecord).from_select(names, select(*columns)))
+    return []
+
+
+def _cast(value, type_):
+    return cast(literal(value, type_), type_)
 
 
 def init_app(app: Flask) -> AccessRecorder:

@@ -25,7 +25,7 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
 
 from server.access.models import AccessRecord
-from server.access.recorder import log
+from server.access.recorder import RoundCases, log
 from server.accounts.models import Role, User
 from server.db import utcnow
 from server.extensions import db
@@ -71,7 +71,7 @@ def _actor() -> User | None:
 
 def record_access(
     kind: str,
-    households: Iterable[Seen] = (),
+    households: Iterable[Seen] | RoundCases = (),
     *,
     ref: str | None = None,
     count: int | None = None,
@@ -80,15 +80,18 @@ def record_access(
 ) -> None:
     """Record that the request's user (or ``actor``) was shown ``households``' data of
     ``kind``: one row per household, each naming ``ref`` (the list or file they came in) and
-    ``count`` (how many households it carried; default: how many are given).  With no
-    household (a list whose households are not itemised) one row records ``ref``, ``count``
-    and ``commune_id``.  Never raises: a failure to queue is logged."""
+    ``count`` (how many households it carried; default: how many are given).  ``households``
+    may also be a :class:`RoundCases` (a file made from a round, with ``commune_id``): one row
+    is queued and expanded into one per household when written.  With no household (a list
+    whose households are not itemised) one row records ``ref``, ``count`` and ``commune_id``.
+    Never raises: a failure to queue is logged."""
     try:
         recorder = current_app.extensions.get("rasoat.access")
         if recorder is None or not recorder.enabled:
             return
         actor = actor or _actor()
-        seen = list(households)
+        deferred = households if isinstance(households, RoundCases) else None
+        seen = [] if deferred is not None else list(households)
         total = len(seen) if count is None else count
         now = utcnow()
         base = {
@@ -122,6 +125,7 @@ def record_access(
                     "household_id": None,
                     "household_code": None,
                     "submission_id": None,
+                    "cases": deferred,
                 }
             ]
         recorder.add(rows)
@@ -167,20 +171,6 @@ def case_households(cases: Iterable[HouseholdCase], commune_id: int) -> list[See
     return [Seen(c.household_id, c.household_code, commune_id, c.submission_id) for c in cases]
 
 
-def round_households(round_id: int, commune_id: int, village_code: str | None = None):
-    """The households a file made from a round carries (its village's, when it names one)."""
-    from server.geography.models import Village
-
-    query = select(
-        HouseholdCase.household_id, HouseholdCase.household_code, HouseholdCase.submission_id
-    ).where(HouseholdCase.round_id == round_id)
-    if village_code:
-        query = query.join(Village, Village.id == HouseholdCase.village_id).where(
-            Village.code == village_code
-        )
-    return [Seen(hid, code, commune_id, sid) for hid, code, sid in db.session.execute(query)]
-
-
 def lists_households(lists, commune_id: int) -> list[Seen]:
     """The households of a village's meeting lists (:class:`VillageLists`), the held-back
     ones included (they are shown too)."""
@@ -188,22 +178,22 @@ def lists_households(lists, commune_id: int) -> list[Seen]:
     return case_households(cases, commune_id)
 
 
-def export_households(job) -> list[Seen]:
+def export_households(job) -> RoundCases:
     """The households an export job's file carries: its round's (its village's, for a
-    village's lists or a meeting's minutes).  For the posting, decision and certificates a
-    superset: the round's households, not only those the document prints."""
-    from server.meetings.models import VillageMeeting
-
+    village's lists or a meeting's minutes), expanded when the records are written.  For the
+    posting, decision and certificates a superset: the round's households, not only those the
+    document prints."""
     params = job.params or {}
-    village = params.get("village_code")
-    if params.get("meeting_id") is not None:
-        meeting = db.session.get(VillageMeeting, int(params["meeting_id"]))
-        village = meeting.village.code if meeting is not None else None
-    return round_households(int(params["round_id"]), job.commune_id, village)
+    meeting = params.get("meeting_id")
+    return RoundCases(
+        int(params["round_id"]),
+        village_code=params.get("village_code"),
+        meeting_id=int(meeting) if meeting is not None else None,
+    )
 
 
 def export_kind(mimetype: str | None) -> str:
-    return {"application/pdf": "pdf"}.get(mimetype or "", "xlsx")
+    return "pdf" if mimetype == "application/pdf" else "xlsx"
 
 
 # --- reading the records ------------------------------------------------------------------

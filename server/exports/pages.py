@@ -118,7 +118,12 @@ def download(job_id: int):
         abort(404)
     with write_transaction(db.session):
         runner.record_download(current_user, job)
-    record_access(export_kind(job.mimetype), export_households(job), ref=f"export:{job.id}")
+    record_access(
+        export_kind(job.mimetype),
+        export_households(job),
+        ref=f"export:{job.id}",
+        commune_id=job.commune_id,
+    )
     # Generated here (XLSX, PDF), yet a stored file all the same: a download, never run.
     return inert(
         send_file(
