@@ -17,7 +17,8 @@ from sqlalchemy import delete, insert, select
 
 from server.access import recorder as access_recorder
 from server.access.models import AccessRecord
-from server.access.services import flush
+from server.access.recorder import RoundCases
+from server.access.services import Seen, flush, record_access
 from server.accounts.models import Role
 from server.accounts.services import create_user
 from server.db import utcnow, write_transaction
@@ -248,8 +249,6 @@ def test_in_the_background_rows_are_written_by_the_process_thread(make_app, sqli
     recorder = app.extensions["rasoat.access"]
     assert recorder.mode == "background"
     with app.test_request_context():
-        from server.access.services import Seen, record_access
-
         record_access("history", [Seen(None, "A", None)], actor=None)
         record_access("history", [Seen(None, "B", None)], actor=None)
     assert recorder.pending() == 2  # under the batch: waiting (30 s)
@@ -427,3 +426,23 @@ def test_the_log_page_in_english(app, two_provinces):
     browser = login(app, "admin1")
     page = browser.get("/admin/truy-cap?lang=en").get_data(as_text=True)
     assert "Access log" in page
+
+
+def test_a_rounds_households_are_expanded_when_written_and_an_empty_one_still_recorded(
+    app, village
+):
+    _clear(app)
+    with app.app_context():
+        x1 = db.session.scalar(select(Commune.id).where(Commune.code == "X1"))
+    with app.test_request_context():
+        record_access("pdf", RoundCases(village["round"], village_code="T01"), commune_id=x1)
+        record_access("pdf", RoundCases(village["round"], village_code="T02"), commune_id=x1)
+        assert app.extensions["rasoat.access"].pending() == 2  # one queued row each
+        assert flush() == 2
+    records = _records(app)
+    t01 = [r for r in records if r.household_code]
+    assert {r.household_code for r in t01} == set(_ids(app)["households"])
+    assert {r.count for r in t01} == {4}
+    assert {(r.username, r.commune_id, r.kind) for r in records} == {("-", x1, "pdf")}
+    (empty,) = [r for r in records if not r.household_code]  # T02 has no household
+    assert empty.count == 0
