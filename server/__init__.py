@@ -12,6 +12,7 @@ from flask import Flask
 from flask_babel import lazy_gettext
 
 from server import i18n, security_headers, web_forms
+from server.access import recorder as access_recorder
 from server.blobs import BlobStore
 from server.config import Defaults, flag, load_secret_key
 from server.db import configure_sqlite
@@ -72,6 +73,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
 
     app.json.ensure_ascii = False  # Vietnamese stays readable in JSON
     register_error_writers(app)
+    access_recorder.init_app(app)
     _register_blueprints(app)
     _register_commands(app)
     return app
@@ -118,6 +120,7 @@ def _configure_cookies(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from server.access.pages import bp as access_bp
     from server.accounts.admin_pages import bp as user_admin_bp
     from server.accounts.web import bp as auth_bp
     from server.approvals.pages import bp as approvals_bp
@@ -172,6 +175,7 @@ def _register_blueprints(app: Flask) -> None:
         privacy_admin_bp,
         household_data_bp,
         retention_bp,
+        access_bp,
     ):
         app.register_blueprint(blueprint)
     # Phones and API clients authenticate every request (no cookies), so CSRF cannot apply.

@@ -150,6 +150,20 @@ class Defaults:
     MAP_TILE_ATTRIBUTION = ""
     MAP_TILE_SUBDOMAINS = "abc"
     MAP_TILE_MAX_ZOOM = 19
+    # Access records (server/access): every look at a household's personal data is queued in
+    # the process and written in batches — "background" (a thread: every ACCESS_RECORDS_SECONDS
+    # or ACCESS_RECORDS_BATCH rows, and at exit), "request" (at the end of each request: the
+    # default when TESTING) or "off".  A failed write keeps at most ACCESS_RECORDS_MAX_BUFFER
+    # rows for the next try (a 5,000-household export is 5,000 rows).
+    ACCESS_RECORDS = ""
+    ACCESS_RECORDS_BATCH = 500
+    ACCESS_RECORDS_SECONDS = 2.0
+    ACCESS_RECORDS_MAX_BUFFER = 200_000
+    # The access log lists as unusual an account's day with more distinct households read
+    # (a commune officer reviews at most a few hundred a day; a whole commune's lists are up to
+    # a few thousand) or more communes exported (files or the API) than these.
+    ACCESS_UNUSUAL_HOUSEHOLDS_PER_DAY = 2_000
+    ACCESS_UNUSUAL_COMMUNES_PER_DAY = 3
 
 
 def load_secret_key(instance_path: Path) -> str:

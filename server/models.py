@@ -1,5 +1,6 @@
 """Imports every capability's models so the metadata is complete (Alembic, tests)."""
 
+from server.access import models as access  # noqa: F401
 from server.accounts import models as accounts  # noqa: F401
 from server.approvals import models as approvals  # noqa: F401
 from server.audit import models as audit  # noqa: F401

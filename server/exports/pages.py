@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from server.access.services import export_households, export_kind, record_access
 from server.accounts.models import VIEWER_ROLES
 from server.accounts.web import staff_page
 from server.blobs import blob_store
@@ -117,6 +118,12 @@ def download(job_id: int):
         abort(404)
     with write_transaction(db.session):
         runner.record_download(current_user, job)
+    record_access(
+        export_kind(job.mimetype),
+        export_households(job),
+        ref=f"export:{job.id}",
+        commune_id=job.commune_id,
+    )
     # Generated here (XLSX, PDF), yet a stored file all the same: a download, never run.
     return inert(
         send_file(

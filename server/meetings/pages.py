@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from server.access.services import lists_households, record_access
 from server.accounts.models import STAFF_ROLES, VIEWER_ROLES
 from server.accounts.web import staff_page
 from server.db import write_transaction
@@ -282,6 +283,11 @@ def _village_page(
     """The village's lists and meeting form; ``typed`` / ``meeting_typed``: what was typed in
     a missing-household reason / the meeting record that was refused, shown again."""
     review, village, lists, rows = _village_context(round_id, village_code)
+    record_access(
+        "list",
+        lists_households(lists, review.commune_id),
+        ref=f"round:{review.id}/village:{village.code}",
+    )
     return render_template(
         "meetings/village.html",
         meeting_typed=meeting_typed,
@@ -336,6 +342,11 @@ def village_pdf(round_id: int, village_code: str):
 @staff_page(*VIEWERS)
 def village_xlsx(round_id: int, village_code: str):
     review, village, lists, _rows = _village_context(round_id, village_code)
+    record_access(
+        "xlsx",
+        lists_households(lists, review.commune_id),
+        ref=f"round:{review.id}/village:{village.code}",
+    )
     return _download(
         lists_xlsx(review, lists),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -15,6 +15,8 @@ from datetime import date, datetime
 
 from sqlalchemy import or_, select
 
+from server.access.models import AccessRecord
+from server.access.services import Seen, record_access
 from server.accounts.models import STAFF_ROLES, User
 from server.audit.models import AuditEvent
 from server.audit.services import record
@@ -27,6 +29,8 @@ from server.submissions.models import Submission
 from server.workspace.services import HouseholdView, household_view
 
 TEXT_MAX = 2000
+# The newest looks listed in the document (a household read in every list has many).
+ACCESS_SHOWN = 500
 NAME_MAX = 200
 
 
@@ -45,6 +49,8 @@ class HouseholdData:
     submissions: list[SubmissionData] = field(default_factory=list)
     corrections: list[HouseholdCorrection] = field(default_factory=list)
     events: list[AuditEvent] = field(default_factory=list)
+    # Who looked at the household's data (pages, lists, files, the API), newest first.
+    accesses: list[AccessRecord] = field(default_factory=list)
 
 
 def _forbid_viewers(actor: User) -> None:
@@ -107,11 +113,31 @@ def household_data(actor: User, code: str, commune_code: str = "", lang: str = "
             .order_by(AuditEvent.at, AuditEvent.id)
         )
     )
+    shown = [AccessRecord.household_code == view.code] if view.code else []
+    if view.household is not None:
+        shown.append(AccessRecord.household_id == view.household.id)
+    if shown:
+        data.accesses = list(
+            db.session.scalars(
+                select(AccessRecord)
+                .where(or_(*shown), AccessRecord.commune_id == view.commune.id)
+                .order_by(AccessRecord.at.desc(), AccessRecord.id.desc())
+                .limit(ACCESS_SHOWN)
+            )
+        )
     return data
 
 
 def note_produced(actor: User, data: HouseholdData, form: str) -> None:
-    """Put the production of the household's document in the audit log (flushed)."""
+    """Put the production of the household's document in the audit log (flushed) and in
+    the access records (it shows everything held about the household)."""
+    household = data.view.household
+    record_access(
+        "household_data",
+        [Seen(household.id if household else None, data.view.code, data.view.commune.id)],
+        ref=f"household_data:{form}",
+        actor=actor,
+    )
     record(
         "household.data_report",
         "household",

@@ -10,6 +10,8 @@ from datetime import date
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from server.access.pages import KIND_LABELS as ACCESS_KIND_LABELS
+from server.access.pages import ROLE_LABELS
 from server.accounts.models import ADMIN_ROLES, STAFF_ROLES
 from server.accounts.web import staff_page
 from server.audit.pages import TARGET_LABELS, action_label
@@ -22,6 +24,7 @@ from server.i18n import current_language, local_time
 from server.meetings.pages import KIND_LABELS as ROUND_KIND_LABELS
 from server.meetings.pages import LIST_LABELS, STAGE_LABELS
 from server.privacy.household import (
+    ACCESS_SHOWN,
     CorrectionInput,
     household_data,
     note_produced,
@@ -111,6 +114,9 @@ def _household_labels() -> dict:
         "list_types": LIST_LABELS,
         "round_kinds": ROUND_KIND_LABELS,
         "purged_labels": KIND_LABELS,
+        "access_kinds": ACCESS_KIND_LABELS,
+        "access_roles": ROLE_LABELS,
+        "access_shown": ACCESS_SHOWN,
         "action_label": action_label,
         "target_label": lambda t: TARGET_LABELS.get(t, t),
     }

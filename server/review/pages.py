@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from server.access.services import record_access, submission_households
 from server.accounts.models import STAFF_ROLES, VIEWER_ROLES
 from server.accounts.web import staff_page
 from server.blobs import blob_store
@@ -161,7 +162,11 @@ def _geopoints(version: SubmissionVersion) -> list[dict]:
 @bp.get("/<int:submission_id>")
 @staff_page(*VIEWERS)
 def detail(submission_id: int):
-    return _detail_page(submission_for(current_user, submission_id))
+    submission = submission_for(current_user, submission_id)
+    record_access(
+        "answers", submission_households([submission.id]), ref=f"submission:{submission.id}"
+    )
+    return _detail_page(submission)
 
 
 def _detail_page(submission: Submission, typed: dict | None = None, status: int = 200):
@@ -276,6 +281,7 @@ def attachment(submission_id: int, name: str):
             raise file_purged(purged)
         abort(404)
     mimetype = served_type(read_head(path), found.name)
+    record_access("photo", submission_households([submission.id]), ref=f"file:{found.name}")
     response = send_file(
         path,
         mimetype=mimetype,

@@ -17,6 +17,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from server.access.services import record_access, submission_households
 from server.accounts.httpauth import api_guard
 from server.accounts.models import Role
 from server.errors import AppError
@@ -296,6 +297,9 @@ def submission_score(submission_id: int):
         .order_by(ScoringJob.id.desc())
     )
     current = next((s for s in scores if s.current), None)
+    record_access(
+        "score", submission_households([submission.id]), ref=f"submission:{submission.id}"
+    )
     return jsonify(
         {
             "current": current.result if current else None,

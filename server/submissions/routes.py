@@ -11,6 +11,7 @@ from flask import Blueprint, g, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from server.access.services import record_access, submission_households
 from server.accounts.httpauth import api_guard
 from server.accounts.models import Role
 from server.errors import AppError
@@ -59,6 +60,7 @@ def list_submissions():
         condition = Submission.id.in_(current)
         query = query.where(condition if args["missing_attachments"] else ~condition)
     items = list(db.session.scalars(query))
+    record_access("api", submission_households(i.id for i in items), ref="api:submissions")
     return jsonify(
         {
             "items": SubmissionOut(many=True).dump(items),
@@ -76,4 +78,5 @@ def get_submission(submission_id: int):
         raise AppError(
             "submission.not_found", 404, "Không tìm thấy phiếu.", "Submission not found."
         )
+    record_access("api", submission_households([submission.id]), ref=f"submission:{submission.id}")
     return jsonify(SubmissionDetailOut().dump(submission))

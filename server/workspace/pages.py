@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from server.access.services import Seen, record_access
 from server.accounts.models import VIEWER_ROLES
 from server.accounts.web import staff_page
 from server.errors import AppError
@@ -139,6 +140,9 @@ def household(code: str):
         if error.status == 404:
             abort(404)
         raise
+    record_access(
+        "history", [Seen(view.household and view.household.id, view.code, view.commune.id)]
+    )
     args = _list_args()
     return render_template(
         "workspace/household.html",

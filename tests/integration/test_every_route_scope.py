@@ -54,6 +54,7 @@ COMMUNE_PAGES = (
 )
 ADMIN_PAGES = (
     "audit",
+    "access",
     "forms_admin",
     "b1_admin",
     "user_admin",

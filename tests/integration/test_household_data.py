@@ -48,6 +48,9 @@ def _actions(app, action):
 
 def test_the_page_and_the_pdf_hold_every_stored_answer(app, world):  # noqa: F811
     officer = _login(app, "canbo1")
+    # Looks recorded before: the household page and the questionnaire's answers.
+    assert officer.get(f"/xa/ho/{CODE}").status_code == 200
+    assert officer.get(f"/xa/phieu/{world['b']}").status_code == 200
     reply = officer.get(URL)
     assert reply.status_code == 200
     page = html.unescape(reply.get_data(as_text=True))
@@ -63,6 +66,9 @@ def test_the_page_and_the_pdf_hold_every_stored_answer(app, world):  # noqa: F81
     for name in names:
         assert name in page
     assert "Hộ nghèo" in page  # last year's status in words
+    looks = etree.HTML(reply.get_data(as_text=True)).xpath("//table[@data-accesses]//tr/td[3]")
+    seen = {" ".join(td.itertext()) for td in looks}
+    assert {"Trang hộ (các năm)", "Câu trả lời của phiếu"} <= seen, seen
     assert [e.after["format"] for e in _actions(app, "household.data_report")] == ["page"]
 
     pdf = officer.get(f"{URL}.pdf")
