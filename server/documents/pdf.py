@@ -21,9 +21,11 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from flask import render_template
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.logger import PROGRESS_LOGGER
 from weasyprint.urls import URLFetcher
+
+from server.documents.stamp import page_css, request_line
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 PDF_MIMETYPE = "application/pdf"
@@ -63,10 +65,13 @@ PROGRESS_LOGGER.setLevel(logging.INFO)
 PROGRESS_LOGGER.propagate = False
 
 
-def html_to_pdf(html: str, on_page: Callable[[int], None] | None = None) -> bytes:
+def html_to_pdf(
+    html: str, on_page: Callable[[int], None] | None = None, stamp: str | None = None
+) -> bytes:
     """Render a whole HTML document (its CSS inline or from ``server/static``); ``on_page(n)``
     is called as page ``n`` is laid out (layout is most of the time; writing the PDF follows
-    the last page)."""
+    the last page); ``stamp``: who produced it and when, at the foot of every page
+    (:mod:`server.documents.stamp`)."""
     thread = threading.get_ident()
     if on_page is not None:
         _pages.listeners[thread] = on_page
@@ -75,7 +80,7 @@ def html_to_pdf(html: str, on_page: Callable[[int], None] | None = None) -> byte
             string=html,
             base_url=f"file://{STATIC}/",
             url_fetcher=_LocalOnly(allowed_protocols={"file"}),
-        ).write_pdf()
+        ).write_pdf(stylesheets=[CSS(string=page_css(stamp))] if stamp else None)
     finally:
         if on_page is not None:
             _pages.listeners.pop(thread, None)
@@ -95,5 +100,6 @@ class PrintDocument:
     def html(self) -> str:
         return render_template(self.template, **self.context)
 
-    def pdf(self, on_page: Callable[[int], None] | None = None) -> bytes:
-        return html_to_pdf(self.html(), on_page)
+    def pdf(self, on_page: Callable[[int], None] | None = None, stamp: str | None = None) -> bytes:
+        """The PDF, stamped with who produced it (default: the request's user)."""
+        return html_to_pdf(self.html(), on_page, stamp or request_line())

@@ -39,6 +39,7 @@ from sqlalchemy import case as sql_case
 
 from server.documents.pdf import html_to_pdf
 from server.documents.spreadsheets import text_row
+from server.documents.stamp import producer_line, stamp_workbook
 from server.errors import AppError
 from server.exports.models import ExportJob
 from server.extensions import db
@@ -234,6 +235,7 @@ def write_xlsx(job: ExportJob, directory: Path, progress) -> Artefact:
         cells.insert(1, f"{village.code} {village.name}" if village else "")
         sheets[name].append(text_row(sheets[name], cells))
         progress.advance()
+    stamp_workbook(book, producer_line(job.requested_by, job.created_at), job.requested_by)
     path = directory / "export.xlsx"
     book.save(path)
     return Artefact(path, f"{file_stem(review)}.xlsx", XLSX_MIMETYPE)
@@ -267,8 +269,9 @@ class _Chunks:
     room comes next (a village, a list with households, a row), so the headings of the empty
     lists that end a village stay with it instead of making a page of their own."""
 
-    def __init__(self, review, directory: Path, size: int, progress) -> None:
+    def __init__(self, review, directory: Path, size: int, progress, stamp: str) -> None:
         self.review, self.directory, self.size, self.progress = review, directory, size, progress
+        self.stamp = stamp  # who asked for the file, and when (every page)
         self.files: list[Path] = []
         self.pages = 0
         self.parts: list[VillagePart] = []
@@ -279,7 +282,7 @@ class _Chunks:
     def render(self, template: str, **context) -> None:
         html = render_template(template, review=self.review, first_page=self.pages + 1, **context)
         path = self.directory / f"part-{len(self.files):05d}.pdf"
-        path.write_bytes(html_to_pdf(html))
+        path.write_bytes(html_to_pdf(html, stamp=self.stamp))
         self.files.append(path)
         self.pages += len(PdfReader(path).pages)
 
@@ -334,7 +337,8 @@ def write_pdf(job: ExportJob, directory: Path, progress) -> Artefact:
     flagged = _flagged(review)
     counts = _counts(review)
     size = int(current_app.config.get("EXPORTS_PDF_CHUNK_ROWS", DEFAULT_CHUNK_ROWS))
-    chunks = _Chunks(review, directory, max(1, size), progress)
+    stamp = producer_line(job.requested_by, job.created_at)
+    chunks = _Chunks(review, directory, max(1, size), progress, stamp)
     order = list_order(review)
     summary = [
         (v, [counts.get((v.id, name), 0) for name in order], len(flagged.get(v.id, ())))

@@ -31,6 +31,7 @@ from server.decisions.documents import (
     signed_decision,
 )
 from server.documents.pdf import PDF_MIMETYPE, PrintDocument, html_to_pdf
+from server.documents.stamp import producer_line
 from server.exports.commune_lists import Artefact, review_of
 from server.exports.models import ExportJob
 from server.extensions import db
@@ -154,6 +155,7 @@ def producer(document: Document) -> Callable:
         printable = document.build(review_of(job), job.params)
         progress.start(printable.pages)
         html = printable.html()
+        stamp = producer_line(job.requested_by, job.created_at)
         db.session.rollback()  # the read is over: no transaction held through the layout
         laid_out = [0]
 
@@ -162,7 +164,7 @@ def producer(document: Document) -> Callable:
             progress.reach(number)
 
         path = directory / "export.pdf"
-        path.write_bytes(html_to_pdf(html, on_page=on_page))
+        path.write_bytes(html_to_pdf(html, on_page=on_page, stamp=stamp))
         progress.finish(laid_out[0])
         return Artefact(path, printable.filename, PDF_MIMETYPE)
 

@@ -15,6 +15,7 @@ from io import BytesIO
 from openpyxl import Workbook
 
 from server.documents.spreadsheets import text_row
+from server.documents.stamp import stamp_request
 from server.meetings.methods import DISAGREE_VI, method_vi
 from server.meetings.models import HouseholdCase, ReviewRound
 from server.meetings.services import VillageLists
@@ -179,5 +180,6 @@ def lists_xlsx(review: ReviewRound, lists: VillageLists) -> bytes:
         for row in list_rows(cases, lists.scores, lists.states):
             sheet.append(text_row(sheet, row.cells()))
     buffer = BytesIO()
+    stamp_request(book)
     book.save(buffer)
     return buffer.getvalue()

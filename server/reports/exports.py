@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from server.documents.spreadsheets import text_row
+from server.documents.stamp import stamp_request
 from server.reports.labels import (
     METHOD_COLUMNS,
     MISSING_COLUMNS,
@@ -283,6 +284,7 @@ def report_xlsx(report: Report) -> IO[bytes]:
     _transitions(book, report)
     _methods(book, report)
     _missing(book, report)
+    stamp_request(book)
     out = tempfile.TemporaryFile()
     book.save(out)
     out.seek(0)

@@ -157,8 +157,12 @@ def test_pdf_export_in_chunks_covers_every_village(
     assert "minh họa — không phải số liệu chính thức" in text
     assert squashed.index("X1-T01-0101") < squashed.index("X1-T02-0201")
     # Pages are numbered on through the chunks: from page 2 (ND 30/2020), the number alone on
-    # a line (in the top margin, drawn last: the text's last line).
-    tops = [page.rsplit("\n", 1)[-1].strip() for page in pages]
+    # a line (in the top margin, drawn after the text, before the foot's "Xuất bởi …" line:
+    # test_export_stamp.py).
+    tops = [
+        [line for line in page.split("\n") if not line.startswith("Xuất bởi ")][-1].strip()
+        for page in pages
+    ]
     assert len(pages) >= 3 and tops[1:] == [str(n) for n in range(2, len(pages) + 1)], tops
     assert tops[0] != "1"
 
@@ -275,11 +279,11 @@ def test_a_failure_is_recorded_and_leaves_no_file(exports_app, village, monkeypa
     rendered = []
     real = commune_lists.html_to_pdf
 
-    def failing(html):
+    def failing(html, stamp=None):
         rendered.append(1)
         if len(rendered) == 3:  # the cover and one chunk went well
             raise RuntimeError("hết dung lượng đĩa (disk full)")
-        return real(html)
+        return real(html, stamp=stamp)
 
     monkeypatch.setattr(commune_lists, "html_to_pdf", failing)
     job_id = request_export(officer, village["round"], "pdf")

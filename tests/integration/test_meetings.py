@@ -231,23 +231,27 @@ def test_monthly_round_has_the_15_day_deadline(app, village):
     with app.app_context():
         november = db.session.scalar(select(ReviewRound).where(ReviewRound.month == 11))
         assert (november.started_on, november.deadline) == (date(2026, 11, 20), date(2026, 12, 5))
-    post_form(
+    # A refusal answers at once with the reason and the form as typed.
+    reply = post_form(
         officer,
         "/xa/ra-soat",
         {"commune": "X1", "year": "2026", "kind": "thuong_xuyen", "month": "9"}
         | {"started_on": "2026-11-02"},
     )
-    page = officer.get("/xa/ra-soat").get_data(as_text=True)
+    assert reply.status_code == 400
+    page = reply.get_data(as_text=True)
     assert "Ngày bắt đầu phải nằm trong tháng của đợt rà soát." in page
+    assert 'value="2026-11-02"' in page
     with app.app_context():
         assert db.session.scalar(select(ReviewRound).where(ReviewRound.month == 9)) is None
     # The same round twice is refused.
-    post_form(
+    reply = post_form(
         officer,
         "/xa/ra-soat",
         {"commune": "X1", "year": "2026", "kind": "thuong_xuyen", "month": "10"},
     )
-    assert "Đợt rà soát này đã có" in officer.get("/xa/ra-soat").get_data(as_text=True)
+    assert reply.status_code in (400, 409)
+    assert "Đợt rà soát này đã có" in reply.get_data(as_text=True)
 
 
 def test_officer_of_another_commune_reaches_nothing(app, village):
