@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from server.access.services import Seen, case_households, record_access
 from server.accounts.models import Role
 from server.accounts.web import staff_page
 from server.approvals.labels import STATE_LABELS as CONSULTATION_STATES
@@ -75,11 +76,18 @@ def _index(round_id: int, status: int = 200):
     refusals = db.session.scalars(select(Refusal).where(Refusal.round_id == review.id)).all()
     methods = methods_of(c.score_id for c in cases)
     states = review_states(c.submission_id for c in cases)
+    missing = missing_households(review)
+    record_access(
+        "list",
+        case_households(cases, review.commune_id)
+        + [Seen(m.household.id, m.household.code, review.commune_id) for m in missing],
+        ref=f"round:{review.id}/decision",
+    )
     return render_template(
         "decisions/index.html",
         review=review,
         decision=decision,
-        missing=missing_households(review),
+        missing=missing,
         missing_reasons=MISSING_REASON_LABELS,
         last_status_labels=LAST_STATUS_LABELS,
         check=None if decision else readiness(review),
@@ -182,7 +190,15 @@ def certificates_pdf(round_id: int, certificate_id: int | None = None):
     a background export, which the old address offers."""
     review = _round(round_id)
     if certificate_id is not None:
-        return _pdf(_found(lambda: certificates_document(review, certificate_id)))
+        document = _found(lambda: certificates_document(review, certificate_id))
+        record_access(
+            "pdf",
+            case_households(
+                [c.case for c in certificates_of(review, certificate_id)], review.commune_id
+            ),
+            ref=f"certificate:{certificate_id}",
+        )
+        return _pdf(document)
     _found(lambda: certificates_of(review))
     return _offer(review, "certificates_pdf", _("Tất cả giấy chứng nhận (PDF)"))
 
@@ -219,4 +235,7 @@ def refusal_pdf(round_id: int, refusal_id: int):
         refusal = refusal_of(review, refusal_id)
     except AppError:
         abort(404)
+    record_access(
+        "pdf", case_households([refusal.case], review.commune_id), ref=f"refusal:{refusal.id}"
+    )
     return _pdf(refusal_document(review, refusal))

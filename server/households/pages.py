@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from server.access.services import Seen, record_access
 from server.accounts.models import STAFF_ROLES
 from server.accounts.web import staff_page
 from server.db import write_transaction
@@ -177,6 +178,17 @@ def preview(token: str):
             imports.UNCHANGED: stored.result["unchanged"],
         }
     changed = [p for p in plan.rows if p.outcome != imports.UNCHANGED]
+    unchanged = [p for p in plan.rows if p.outcome == imports.UNCHANGED][:PREVIEW_ROWS]
+    # The registry's households the preview compares the file with: a look at them.
+    record_access(
+        "list",
+        [
+            Seen(None, p.row.code, stored.commune_id)
+            for p in [*changed[:PREVIEW_ROWS], *unchanged]
+            if p.outcome != imports.NEW
+        ],
+        ref=f"import:{stored.id}",
+    )
     return render_template(
         "households/import_preview.html",
         stored=stored,
@@ -187,7 +199,7 @@ def preview(token: str):
         error_rows=found.error_rows,
         shown=changed[:PREVIEW_ROWS],
         changed_count=len(changed),
-        unchanged=[p for p in plan.rows if p.outcome == imports.UNCHANGED][:PREVIEW_ROWS],
+        unchanged=unchanged,
         statuses=STATUS_LABELS,
         sources=SOURCE_LABELS,
         expires=local_time(stored.expires_at),

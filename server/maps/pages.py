@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, make_response, render_template, request
 from flask_login import current_user
 
+from server.access.services import Seen, record_access, submission_households
 from server.accounts.models import VIEWER_ROLES
 from server.accounts.web import staff_page
 from server.maps.schemas import MapOut
@@ -18,6 +19,23 @@ bp = Blueprint("maps", __name__)
 # What the page's script needs: the list without points is on the page itself, and the verdicts'
 # labels are given once (a commune's thousands of households on a weak connection).
 PAGE_DATA = MapOut(exclude=("without_point", "households.verdict_label", "households.village"))
+
+
+def _recorded(found: HouseholdMap, ref: str) -> HouseholdMap:
+    """Record the look at every household the map shows (with or without a point)."""
+    shown = [*found.placed, *found.unplaced]
+    with_questionnaire = [h.submission_id for h in shown if h.submission_id is not None]
+    record_access(
+        "list",
+        submission_households(with_questionnaire)
+        + [
+            Seen(None, h.code, found.commune.id if found.commune else None)
+            for h in shown
+            if h.submission_id is None
+        ],
+        ref=ref,
+    )
+    return found
 
 
 def _map() -> HouseholdMap:
@@ -37,7 +55,7 @@ def _map() -> HouseholdMap:
 @bp.get("/xa/ban-do")
 @staff_page(*VIEWER_ROLES)
 def index():
-    found = _map()
+    found = _recorded(_map(), "map")
     tiles = tile_settings(current_app.config)
     response = make_response(
         render_template(
@@ -63,4 +81,4 @@ def index():
 @bp.get("/xa/ban-do.json")
 @staff_page(*VIEWER_ROLES)
 def data():
-    return jsonify(MapOut().dump(_map()))
+    return jsonify(MapOut().dump(_recorded(_map(), "map:json")))

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from server.access.services import lists_households, record_access
+from server.access.services import Seen, lists_households, record_access
 from server.accounts.models import STAFF_ROLES, VIEWER_ROLES
 from server.accounts.web import staff_page
 from server.db import write_transaction
@@ -89,10 +89,15 @@ def missing_context(review, village=None, typed=None) -> dict:
     given, else of the user's villages), the reasons' labels and what was typed into a refused
     form."""
     visible = {v.id for v in villages_of(review, current_user)}
+    missing = [m for m in missing_households(review, village) if m.household.village_id in visible]
+    if missing:  # names and last year's status: a look at those households
+        record_access(
+            "list",
+            [Seen(m.household.id, m.household.code, review.commune_id) for m in missing],
+            ref=f"round:{review.id}/missing",
+        )
     return {
-        "missing": [
-            m for m in missing_households(review, village) if m.household.village_id in visible
-        ],
+        "missing": missing,
         "missing_village": village,
         "missing_reasons": MISSING_REASON_LABELS,
         "last_status_labels": LAST_STATUS_LABELS,

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from server.access.services import case_households, record_access
 from server.accounts.models import Role
 from server.accounts.web import staff_page
 from server.errors import AppError
@@ -61,6 +62,11 @@ def index(round_id: int):
         .order_by(HouseholdCase.household_code)
     ).all()
     complaints = complaints_of(review)
+    record_access(
+        "list",
+        case_households([*posted, *(c.case for c in complaints)], review.commune_id),
+        ref=f"round:{review.id}/posting",
+    )
     return render_template(
         "publication/index.html",
         review=review,

@@ -10,6 +10,7 @@ commune) is served the sample file uploaded with it.
 
 from __future__ import annotations
 
+from server.access.services import record_access
 from server.accounts.models import User
 from server.blobs import blob_store
 from server.households.services import households_csv, villages_csv
@@ -29,7 +30,17 @@ def media_bytes(
     """The file's content for ``user``, or None when it has not been uploaded yet."""
     generator = _GENERATORS.get(attachment.dynamic or "")
     if generator is not None and not (draft and attachment.blob_sha256):
-        return generator(user)
+        content = generator(user)
+        if attachment.dynamic == "households" and user is not None:
+            # The reviewer's phone gets the heads' names of its commune (or villages).
+            record_access(
+                "list",
+                ref="phone:households.csv",
+                count=max(0, content.count(b"\n") - 1),
+                commune_id=user.commune_id,
+                actor=user,
+            )
+        return content
     if attachment.blob_sha256 is None:
         return None
     return blob_store().read(attachment.blob_sha256)

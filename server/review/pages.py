@@ -88,6 +88,9 @@ def index():
         select(Village).where(village_scope(current_user)).order_by(Village.code)
     ).all()
     forms = db.session.scalars(select(Form).order_by(Form.xml_form_id)).all()
+    record_access(
+        "list", submission_households(s.id for s, _score in listed.rows), ref="list:submissions"
+    )
     return render_template(
         "review/submissions.html",
         listed=listed,

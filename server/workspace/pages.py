@@ -108,6 +108,15 @@ def index():
     communes = communes_for(current_user)
     args = _list_args()
     by_village = village_progress(current_user, query, outside)
+    shown = [*found.rows, *matching(outside, query)]
+    record_access(
+        "list",
+        [
+            Seen(r.household.id if r.household else None, r.code, r.commune.id, r.submission_id)
+            for r in shown
+        ],
+        ref="list:households",
+    )
     return render_template(
         "workspace/households.html",
         query=query,

@@ -15,6 +15,7 @@ from flask import url_for
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from server.access.models import AccessRecord
 from server.accounts.models import Role
 from server.accounts.services import create_user
 from server.audit.models import AuditEvent
@@ -269,13 +270,47 @@ def walked(app, village):
     return {"ids": ids, "routes": _routes(app, ids), "form": form, **village}
 
 
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Households' data on a page: a head's name or a household code of the walked commune; a file
+# (PDF, XLSX, CSV) is taken to carry them.
+FILES = ("application/pdf", "text/csv", XLSX_MIMETYPE)
+
+
+# Files that carry no household's data, each with why.
+NO_HOUSEHOLD_DATA = {
+    "/xa/nhap-ho/mau.xlsx": "the import template: column names and the commune's villages",
+    "/xa/nhap-ho/mau.csv": "the import template: column names only",
+    "/bao-cao.xlsx": "the report: counts per commune, no household named",
+}
+
+
+def _shows_households(reply) -> bool:
+    if reply.mimetype in FILES or reply.mimetype.startswith("image/"):
+        return True  # a document, or a questionnaire's photo
+    text = reply.get_data(as_text=True)
+    return "X1-T01-" in text or any(head in text for head, _status in HOUSEHOLDS.values())
+
+
+def _looks(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(AccessRecord))
+
+
 def test_the_communes_own_officer_opens_every_page(app, walked):
+    """…and every page that shows a household's data (issue 14) leaves an access record."""
     officer = walked["officer"]
     gets = [(bp, url) for bp, method, url in walked["routes"] if method == "GET"]
     assert len(gets) >= 20
+    unrecorded = []
     for blueprint, url in gets:
-        status = officer.get(url).status_code
-        assert status == (403 if blueprint in ADMIN_PAGES else 200), url
+        before = _looks(app)
+        reply = officer.get(url)
+        assert reply.status_code == (403 if blueprint in ADMIN_PAGES else 200), url
+        if url.split("?")[0] in NO_HOUSEHOLD_DATA:
+            continue
+        if reply.status_code == 200 and _shows_households(reply) and _looks(app) == before:
+            unrecorded.append(url)
+    assert unrecorded == [], f"these pages show households' data and record no access: {unrecorded}"
 
 
 @pytest.mark.parametrize("stranger", ["canbo2", "truongthon-x2", "canbo.y1", "admin2"])
