@@ -80,6 +80,7 @@ ACTION_LABELS = {
     "retention.hold": _l("Ghi lệnh giữ lại dữ liệu (không xoá)"),
     "retention.hold_clear": _l("Bỏ lệnh giữ lại dữ liệu"),
     "retention.purge": _l("Xoá dữ liệu theo quy định lưu trữ"),
+    "personal.reveal_id": _l("Xem số CCCD/CMND đầy đủ"),
 }
 TARGET_LABELS = {
     "form": _l("Biểu mẫu"),
