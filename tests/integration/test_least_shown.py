@@ -34,6 +34,10 @@ from tests.integration.procedure import (
     meeting_form,
     post_form,
 )
+from tests.integration.test_household_workspace import (  # the household with an income survey
+    commune,  # noqa: F401
+    income_instance,  # noqa: F401
+)
 from tests.integration.test_monthly_requests import (
     _as_registry_household,
     requests_filled,  # noqa: F401
@@ -220,3 +224,17 @@ def test_lists_exports_and_the_posting_carry_no_id_number_or_birth_date(app, fil
         squashed = re.sub(r"\s+", "", text)
         for secret in (ID_NUMBER, "064189", BIRTH_DATE, "03/02/1989", "1989", "02/1989"):
             assert secret not in squashed, (where, secret)
+
+
+def test_a_village_head_reads_a_household_page_without_income_figures(app, commune):  # noqa: F811
+    """The household page of X1-T01-0102 (Phiếu B and an income survey above the line): the
+    officer reads the measured income, the village head of T01 only that there is a survey,
+    and the score's category."""
+    add_village_heads(app, {"tt.t01": "T01"})
+    officer = _page(login(app, "canbo1"), "/xa/ho/X1-T01-0102")
+    head = _page(login(app, "tt.t01"), "/xa/ho/X1-T01-0102")
+    assert "đ/người/tháng" in officer and "Thu nhập đo được" in officer
+    assert "đ/người/tháng" not in head and "Thu nhập đo được" not in head
+    assert "Khảo sát thu nhập" in head and HIDDEN in head
+    category = re.compile(r'<strong class="category [^"]+">([^<]+)</strong>')
+    assert category.findall(head) == category.findall(officer) != []
