@@ -174,6 +174,19 @@ def test_a_village_head_reads_a_phieu_b_without_health_disability_or_income(app,
     assert category.findall(as_head) == category.findall(as_officer)
     deprivations = re.compile(r"\(\d+ chỉ số thiếu hụt\)")
     assert deprivations.findall(as_head) == deprivations.findall(as_officer) != []
+    # Each indicator keeps its outcome; its reasons are the officer's or hidden, never a health,
+    # disability, illness or money fact.
+    rows = re.compile(
+        r'<tr class="(\w+)" data-indicator="(\w+)">.*?</td>\s*<td>.*?</td>\s*<td>(.*?)</td>', re.S
+    )
+    head_rows, officer_rows = rows.findall(as_head), rows.findall(as_officer)
+    assert [r[:2] for r in head_rows] == [r[:2] for r in officer_rows] != []
+    for (_outcome, code, reason), (_o, _c, full) in zip(head_rows, officer_rows, strict=True):
+        assert reason in (full, HIDDEN), code
+        assert not re.search(r"khuyết tật|bệnh|bảo hiểm y tế|dinh dưỡng|\d đ", reason), code
+    explanation = re.search(r'<ol class="explanation">(.*?)</ol>', as_head, re.S).group(1)
+    assert not re.search(r"khuyết tật|bệnh|bảo hiểm y tế|suy dinh dưỡng|\d đ", explanation)
+    assert HIDDEN in explanation or any(r[2] == HIDDEN for r in head_rows)
     # The calculated fields asked for: what the form computed from health answers is hidden.
     computed = _page(head, f"{url}?tinh-toan=1")
     assert set(_answer(computed, "d_bhyt")) == {HIDDEN}
