@@ -84,6 +84,7 @@ ACTION_LABELS = {
     "privacy_notice.reset": _l("Dùng lại thông báo mặc định về dữ liệu cá nhân"),
     "household.data_report": _l("Lập tài liệu toàn bộ dữ liệu của hộ"),
     "household.correction": _l("Ghi việc sửa thông tin theo đề nghị của hộ"),
+    "personal.reveal_id": _l("Xem số CCCD/CMND đầy đủ"),
 }
 TARGET_LABELS = {
     "form": _l("Biểu mẫu"),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from server.access.services import record_access, submission_households
 from server.accounts.models import STAFF_ROLES, VIEWER_ROLES
 from server.accounts.web import staff_page
+from server.audit.services import record
 from server.blobs import blob_store
 from server.db import write_transaction
 from server.errors import AppError
@@ -20,6 +21,7 @@ from server.extensions import db
 from server.filetypes import inert, is_inline, media_kind, read_head, served_type
 from server.geography.models import Commune, Village
 from server.i18n import current_language, localized
+from server.privacy.fields import may_reveal, revealable, shown_answers, shown_result, shown_rows
 from server.questionnaires.labels import form_labels, labelled_answers, strip_indexes
 from server.questionnaires.models import Form
 from server.redirects import local_target
@@ -162,6 +164,12 @@ def _geopoints(version: SubmissionVersion) -> list[dict]:
     return points
 
 
+@bp.app_template_filter("least_shown")
+def least_shown(result):
+    """A score's result as the logged-in viewer may see it (:func:`shown_result`)."""
+    return shown_result(result, getattr(current_user, "role", None))
+
+
 @bp.get("/<int:submission_id>")
 @staff_page(*VIEWERS)
 def detail(submission_id: int):
@@ -172,17 +180,59 @@ def detail(submission_id: int):
     return _detail_page(submission)
 
 
-def _detail_page(submission: Submission, typed: dict | None = None, status: int = 200):
+@bp.post("/<int:submission_id>/hien-so")
+@staff_page(*STAFF)
+def reveal(submission_id: int):
+    """ "Hiện số": one ID number of the submission in full, for this page view only; the
+    reveal is recorded in the audit log (who, when, which submission and field)."""
+    path = (request.form.get("field") or "")[:200]
+    with write_transaction(db.session):
+        submission = submission_for(current_user, submission_id)
+        version = submission.current_version
+        if not may_reveal(current_user.role):
+            abort(403)
+        if not revealable(submission.form.xml_form_id, version.fields, path):
+            raise AppError(
+                "personal.reveal_invalid",
+                400,
+                "Không có số giấy tờ này trong phiếu.",
+                "The submission has no such ID number.",
+            )
+        record(
+            "personal.reveal_id",
+            "submission",
+            submission.id,
+            commune_id=submission.commune_id,
+            note=path,
+        )
+    return _detail_page(submission_for(current_user, submission_id), revealed={path})
+
+
+def _detail_page(
+    submission: Submission,
+    typed: dict | None = None,
+    status: int = 200,
+    revealed: set[str] | frozenset[str] = frozenset(),
+):
     """The submission's page: the decision and the way to the previous / next submission of
     the list (its filters from the query string) first, then the household, score, files,
     answers and history.  ``typed``: what the officer had typed when the decision was refused,
-    shown again."""
+    shown again.  Sensitive answers are masked or hidden for the viewer's role
+    (:mod:`server.privacy.fields`); ``revealed``: the ID numbers asked for in full."""
     version = submission.current_version
     labels = form_labels(version.form_version.xform, current_language())
+    form_id = submission.form.xml_form_id
+    role = current_user.role
     # What the form computed (calculates, preloads) only when asked for: a reviewer reads
     # what was asked of the household.
     calculated = request.args.get("tinh-toan") == "1"
-    rows = labelled_answers(labels, version.fields, include_calculated=calculated)
+    answers = shown_answers(form_id, version.fields, role, revealed)
+    rows, masked = shown_rows(
+        form_id,
+        labelled_answers(labels, answers, include_calculated=calculated),
+        role,
+        revealed,
+    )
     files = [(a, _kind_of(a)) for a in version.attachments if a.blob_sha256]
     filters = _filters()
     keep = carried(filters)
@@ -194,6 +244,7 @@ def _detail_page(submission: Submission, typed: dict | None = None, status: int 
         submission=submission,
         version=version,
         rows=rows,
+        masked=masked if may_reveal(role) else set(),
         calculated=calculated,
         hidden_calculated=not calculated and _any_calculated(labels, version.fields),
         files=files,

@@ -990,6 +990,7 @@ COMMUNE_WRITES_ELSEWHERE = {
     "meetings.missing_reason": "test_only_the_communes_staff_explain_a_missing_household",
     "household_import.upload": "test_only_the_communes_staff_import_its_households",
     "household_import.commit": "test_only_the_communes_staff_import_its_households",
+    "review.reveal": "test_only_the_communes_staff_reveal_an_id_number",
 }
 
 
@@ -1029,6 +1030,42 @@ def test_only_the_communes_staff_decide_and_set_its_rule(app, world, results, ca
         reply = _commune_post(app.test_client(), username, url, data)
         assert reply.status_code == 302, (username, reply.status_code)
         assert _commune_snapshot(app) != before, f"{username} changed nothing: {case.name}"
+
+
+def test_only_the_communes_staff_reveal_an_id_number(app, world, results, monkeypatch):
+    """ "Hiện số" (an ID number in full, recorded in the audit log) by every role of two
+    provinces × two communes: only the commune's officer and its province's administrator see
+    the number, each reveal is one audit record; everyone else is refused and nothing is
+    recorded.  (The demo form has no ID number: its ``members/name`` plays one here.)"""
+    from server.privacy import fields
+
+    data = fields.personal_fields()
+    classes = {**data["forms"], "rasoat_demo": {"id_number": ("members/name",)}}
+    monkeypatch.setattr(fields, "personal_fields", lambda: {**data, "forms": classes})
+    allowed = {"X1": X1_STAFF, "X2": X2_STAFF, "Y1": Y1_STAFF}
+
+    def reveals() -> int:
+        with app.app_context():
+            return db.session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "personal.reveal_id")
+            )
+
+    for commune, submission_id in results.items():
+        url = f"/xa/phieu/{submission_id}/hien-so"
+        for username in ACTORS:
+            before = reveals()
+            reply = _commune_post(app.test_client(), username, url, {"field": "members[2]/name"})
+            page = reply.get_data(as_text=True)
+            if username in allowed[commune]:
+                assert reply.status_code == 200, (username, commune, reply.status_code)
+                assert "Y Bình" in page and "•••••••••n A" in page, username
+                assert reveals() == before + 1, (username, commune)
+            else:
+                assert reply.status_code in (302, 401, 403, 404), (username, reply.status_code)
+                assert reveals() == before, f"{username} revealed {commune}'s number"
+                assert "Y Bình" not in page, username
 
 
 @pytest.fixture
