@@ -184,7 +184,8 @@ def detail(submission_id: int):
 @staff_page(*STAFF)
 def reveal(submission_id: int):
     """ "Hiện số": one ID number of the submission in full, for this page view only; the
-    reveal is recorded in the audit log (who, when, which submission and field)."""
+    reveal is recorded in the audit log and the access records (who, when, which submission
+    and field)."""
     path = (request.form.get("field") or "")[:200]
     with write_transaction(db.session):
         submission = submission_for(current_user, submission_id)
@@ -205,6 +206,9 @@ def reveal(submission_id: int):
             commune_id=submission.commune_id,
             note=path,
         )
+    record_access(
+        "id_number_reveal", submission_households([submission_id]), ref=f"field:{path}"[:200]
+    )
     return _detail_page(submission_for(current_user, submission_id), revealed={path})
 
 

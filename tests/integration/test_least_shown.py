@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from server.access.models import AccessRecord
 from server.audit.models import AuditEvent
 from server.exports import runner
 from server.extensions import db
@@ -112,6 +113,12 @@ def test_staff_see_the_id_number_masked_and_reveal_it_on_demand(app, filed, user
     assert event.note == "nguoi_de_nghi/id_number"
     with app.app_context():
         assert db.session.get(AuditEvent, event.id).actor.username == username
+        looks = db.session.scalars(
+            select(AccessRecord).where(AccessRecord.kind == "id_number_reveal")
+        ).all()
+    assert [(a.username, a.submission_id, a.ref) for a in looks] == [
+        (username, filed["ids"]["mau_04_de_nghi_thoat_ngheo"], "field:nguoi_de_nghi/id_number")
+    ]
     # Only for that page view: the page opened again masks it.
     assert ID_NUMBER not in _page(browser, url)
     # The audit log names the action in words.
