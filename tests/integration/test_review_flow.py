@@ -208,7 +208,9 @@ def test_bulk_review_of_every_submission_on_the_page(app, sent, monkeypatch):
         "/xa/phieu/hang-loat",
         {"page_ids": order[:2], "scope": "ticked", "state": "approved", "back": back},
     )
-    assert "Chưa chọn phiếu nào" in officer.get(reply.headers["Location"]).get_data(True)
+    # Refused at once, with the message and the list (what was chosen kept).
+    assert reply.status_code == 400
+    assert "Chưa chọn phiếu nào" in reply.get_data(True)
     with app.app_context():
         assert db.session.get(Submission, order[0]).review_state == "received"
     # A decision that needs a reason is refused for the whole page at once.
@@ -217,6 +219,7 @@ def test_bulk_review_of_every_submission_on_the_page(app, sent, monkeypatch):
         "/xa/phieu/hang-loat",
         {"page_ids": order[:2], "scope": "page", "state": "rejected", "comment": ""},
     )
+    assert reply.status_code == 400
     with app.app_context():
         assert {db.session.get(Submission, i).review_state for i in order[:2]} == {"received"}
 
