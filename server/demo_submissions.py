@@ -57,6 +57,7 @@ from server.demo_income import (
 from server.errors import AppError
 from server.extensions import db
 from server.geography.models import Commune
+from server.privacy.notice import default_notice
 from server.questionnaires.models import Form, FormState, FormVersion, VersionState
 from server.questionnaires.services import assign_form
 from server.scoring.b1 import PointTable, score_b1
@@ -584,6 +585,10 @@ def _common_fields(planned: PlannedHousehold, reviewer: User, started: datetime)
         "hh_code": planned.code,
         "head_name": planned.head_name,
         "last_status": planned.last_status,
+        # What the reviewer read to the household first (the form computes it from
+        # privacy_notice.csv; the demo's commune uses rasoat's default words).
+        "privacy_text": default_notice().text_vi,
+        "privacy_text_en": default_notice().text_en,
     }
 
 

@@ -135,7 +135,7 @@ def note_produced(actor: User, data: HouseholdData, form: str) -> None:
     record_access(
         "household_data",
         [Seen(household.id if household else None, data.view.code, data.view.commune.id)],
-        ref=f"household_data:{form}",
+        ref=f"file:du-lieu-cua-ho-{data.view.code}.pdf" if form == "pdf" else None,
         actor=actor,
     )
     record(

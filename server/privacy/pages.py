@@ -157,10 +157,16 @@ def household_pdf(code: str):
     data = _data(code)
     with write_transaction(db.session):
         note_produced(current_user, data, "pdf")
-    produced = local_time(utcnow())
+    now = utcnow()
     document = PrintDocument(
         "privacy/household_data_print.html",
-        {"data": data, "produced": produced, "producer": current_user, **_household_labels()},
+        {
+            "data": data,
+            "produced_at": now,
+            "produced": local_time(now),
+            "producer": current_user,
+            **_household_labels(),
+        },
         f"du-lieu-cua-ho-{data.view.code}.pdf",
     )
     response = Response(document.pdf(), mimetype=PDF_MIMETYPE)
