@@ -8,38 +8,15 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from server.blobs import blob_store
-from server.db import write_transaction
-from server.demo import COMMUNE, seed_demo
-from server.demo_households import LIST_YEAR, plan_households
-from server.demo_submissions import seed_demo_review
-from server.extensions import db
-from server.questionnaires.services import publish_form_version
-from server.questionnaires.sources import load_sources
+from tests.integration.procedure import seed_demo_commune, unvisited_of_last_years_lists
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_demo_round_shows_and_explains_its_missing_households(
     new_page, app, live_server, tmp_path
 ):
-    with app.app_context(), write_transaction(db.session):
-        for source in load_sources():
-            if source.name in ("phieu_b_2022", "phieu_a"):
-                publish_form_version(
-                    source.compiled_path.read_bytes(),
-                    blobs=blob_store(),
-                    media=source.media,
-                    xlsx=source.xlsx,
-                )
-    with app.app_context():
-        credentials = seed_demo()
-        seed_demo_review(COMMUNE[0], "rsv.demo")
-        planned = plan_households(COMMUNE[0])
-    missing = sorted(
-        (h.village.code, h.code)
-        for h in planned
-        if h.outcome == "pending" and dict(h.history).get(LIST_YEAR) in ("ngheo", "can_ngheo")
-    )
+    password, planned = seed_demo_commune(app)
+    missing = sorted((h.village.code, h.code) for h in unvisited_of_last_years_lists(planned))
     assert missing
     page = new_page(width=1366, height=900)
 
@@ -48,7 +25,7 @@ def test_the_demo_round_shows_and_explains_its_missing_households(
 
     page.goto(f"{live_server.url}/xa/ra-soat")
     page.get_by_label("Tên đăng nhập").fill("canbo.demo")
-    page.get_by_label("Mật khẩu").fill(credentials["accounts"]["officer"]["password"])
+    page.get_by_label("Mật khẩu").fill(password)
     page.get_by_role("button", name="Đăng nhập").click()
     page.get_by_label("Năm").fill("2026")
     page.get_by_role("button", name="Mở đợt").click()
@@ -82,7 +59,7 @@ def test_the_demo_round_shows_and_explains_its_missing_households(
     phone = new_page(width=390, height=844)
     phone.goto(f"{live_server.url}/login")
     phone.get_by_label("Tên đăng nhập").fill("canbo.demo")
-    phone.get_by_label("Mật khẩu").fill(credentials["accounts"]["officer"]["password"])
+    phone.get_by_label("Mật khẩu").fill(password)
     phone.get_by_role("button", name="Đăng nhập").click()
     for village, code in missing:
         phone.goto(f"{round_url}/thon/{village}#missing")

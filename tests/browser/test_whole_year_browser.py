@@ -18,14 +18,8 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from server.blobs import blob_store
-from server.db import write_transaction
-from server.demo import COMMUNE, seed_demo
-from server.demo_households import LIST_YEAR, VILLAGES, plan_households
-from server.demo_submissions import seed_demo_review
-from server.extensions import db
-from server.questionnaires.services import publish_form_version
-from server.questionnaires.sources import load_sources
+from server.demo_households import VILLAGES
+from tests.integration.procedure import seed_demo_commune, unvisited_of_last_years_lists
 
 PHONE = {"width": 390, "height": 844}
 # (label chosen, note typed, data-reason on the decision page), given in turn to the missing.
@@ -55,24 +49,6 @@ def unspaced(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def demo_commune(app):
-    """The demo commune with its scored 2026 questionnaires → (officer's password, plan)."""
-    with app.app_context(), write_transaction(db.session):
-        for source in load_sources():
-            if source.name in ("phieu_b_2022", "phieu_a"):
-                publish_form_version(
-                    source.compiled_path.read_bytes(),
-                    blobs=blob_store(),
-                    media=source.media,
-                    xlsx=source.xlsx,
-                )
-    with app.app_context():
-        credentials = seed_demo()
-        seed_demo_review(COMMUNE[0], "rsv.demo")
-        planned = plan_households(COMMUNE[0])
-    return credentials["accounts"]["officer"]["password"], planned
-
-
 def hold_meeting(page) -> bool:
     """Record the village meeting on ``page`` (a village's lists), everyone present agreeing;
     False when the village has nothing to put to the vote (a well-off village)."""
@@ -92,12 +68,10 @@ def hold_meeting(page) -> bool:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_whole_year_as_a_commune_officer(new_page, app, live_server, tmp_path):
-    password, planned = demo_commune(app)
+    password, planned = seed_demo_commune(app)
     never_visited = [h for h in planned if h.outcome == "pending"]
     missing = sorted(
-        (h.village.code, h.code, h.head_name)
-        for h in never_visited
-        if dict(h.history).get(LIST_YEAR) in ("ngheo", "can_ngheo")
+        (h.village.code, h.code, h.head_name) for h in unvisited_of_last_years_lists(planned)
     )
     assert len(missing) >= 4 and len(never_visited) > len(missing)
     base = live_server.url

@@ -203,3 +203,40 @@ def decide(app, village) -> None:
         {"number": "125/QĐ-UBND", "signed_on": "2026-12-02", "signer_name": "Hồ Văn Nam"},
     )
     assert {c.stage for c in case_rows(app, village["round"]).values()} == {"decided"}
+
+
+def seed_demo_commune(app):
+    """The demo commune as ``scripts/demo`` makes it (Phiếu A and B published, the registry,
+    the scored 2026 questionnaires) → (the officer's password, the demo's plan)."""
+    from server.blobs import blob_store
+    from server.demo import COMMUNE, seed_demo
+    from server.demo_households import plan_households
+    from server.demo_submissions import seed_demo_review
+    from server.questionnaires.services import publish_form_version
+    from server.questionnaires.sources import load_sources
+
+    with app.app_context(), write_transaction(db.session):
+        for source in load_sources():
+            if source.name in ("phieu_b_2022", "phieu_a"):
+                publish_form_version(
+                    source.compiled_path.read_bytes(),
+                    blobs=blob_store(),
+                    media=source.media,
+                    xlsx=source.xlsx,
+                )
+    with app.app_context():
+        credentials = seed_demo()
+        seed_demo_review(COMMUNE[0], "rsv.demo")
+        planned = plan_households(COMMUNE[0])
+    return credentials["accounts"]["officer"]["password"], planned
+
+
+def unvisited_of_last_years_lists(planned) -> list:
+    """The demo's households of last year's poor / near-poor lists no reviewer visited."""
+    from server.demo_households import LIST_YEAR
+
+    return [
+        h
+        for h in planned
+        if h.outcome == "pending" and dict(h.history).get(LIST_YEAR) in ("ngheo", "can_ngheo")
+    ]

@@ -281,34 +281,17 @@ def test_the_demo_communes_unvisited_households_of_last_years_lists(app):
     """The demo commune: the households of the 2025 poor / near-poor lists that no reviewer
     visited in 2026 (the demo's plan says so, not the service) are the round's missing
     households; the decision page names each until it has a reason."""
-    from server.blobs import blob_store
-    from server.demo import COMMUNE, seed_demo
-    from server.demo_households import LIST_YEAR, plan_households
-    from server.demo_submissions import seed_demo_review
-    from server.questionnaires.services import publish_form_version
-    from server.questionnaires.sources import load_sources
-    from tests.integration.procedure import try_login
-
-    with app.app_context(), write_transaction(db.session):
-        for source in load_sources():
-            if source.name in ("phieu_b_2022", "phieu_a"):
-                publish_form_version(
-                    source.compiled_path.read_bytes(),
-                    blobs=blob_store(),
-                    media=source.media,
-                    xlsx=source.xlsx,
-                )
-    with app.app_context():
-        credentials = seed_demo()
-        seed_demo_review(COMMUNE[0], "rsv.demo")
-        planned = plan_households(COMMUNE[0])
-    expected = sorted(
-        (h.village.code, h.code)
-        for h in planned
-        if h.outcome == "pending" and dict(h.history).get(LIST_YEAR) in ("ngheo", "can_ngheo")
+    from server.demo import COMMUNE
+    from tests.integration.procedure import (
+        seed_demo_commune,
+        try_login,
+        unvisited_of_last_years_lists,
     )
+
+    password, planned = seed_demo_commune(app)
+    expected = sorted((h.village.code, h.code) for h in unvisited_of_last_years_lists(planned))
     assert len(expected) >= 3  # the demo leaves a few of last year's lists unvisited
-    officer, reply = try_login(app, "canbo.demo", credentials["accounts"]["officer"]["password"])
+    officer, reply = try_login(app, "canbo.demo", password)
     assert reply.status_code == 302
     reply = post_form(
         officer, "/xa/ra-soat", {"commune": COMMUNE[0], "year": "2026", "kind": "dinh_ky"}
