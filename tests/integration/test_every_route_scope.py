@@ -313,6 +313,36 @@ def test_the_communes_own_officer_opens_every_page(app, walked):
     assert unrecorded == [], f"these pages show households' data and record no access: {unrecorded}"
 
 
+@pytest.mark.parametrize("reader", ["admin1", "truongthon-x1"])
+def test_every_read_of_a_households_data_by_any_role_is_recorded(app, walked, reader):
+    """The province's administrator and a village head of the commune (read-only, village T01)
+    open whatever of the commune they may: each page showing a household's data records the
+    look in their name and role."""
+    add_village_heads(app, {"truongthon-x1": "T01"})
+    browser = login(app, reader)
+    unrecorded, recorded = [], 0
+    for blueprint, method, url in walked["routes"]:
+        if method != "GET" or blueprint in ADMIN_PAGES or url.split("?")[0] in NO_HOUSEHOLD_DATA:
+            continue
+        before = _looks(app)
+        reply = browser.get(url)
+        if reply.status_code != 200 or not _shows_households(reply):
+            continue
+        if _looks(app) == before:
+            unrecorded.append(url)
+        else:
+            recorded += 1
+    assert unrecorded == [], f"{reader}: pages showing households' data record nothing"
+    assert recorded >= 5, recorded
+    with app.app_context():
+        roles = set(
+            db.session.scalars(
+                select(AccessRecord.role).where(AccessRecord.username == reader).distinct()
+            )
+        )
+    assert roles == {"admin" if reader == "admin1" else "village_head"}
+
+
 @pytest.mark.parametrize("stranger", ["canbo2", "truongthon-x2", "canbo.y1", "admin2"])
 def test_another_communes_staff_reach_nothing_on_any_route(app, walked, stranger):
     """Another commune's officer and village head, another province's officer and its
