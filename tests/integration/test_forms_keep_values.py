@@ -366,6 +366,15 @@ NOT_HERE = {
     "meetings.meeting_create": "test_meetings.py: refused meeting keeps every field",
     "meetings.missing_reason": "test_missing_households.py: the form keeps what was typed",
     "review.change_state": "test_review_pages.py: a refused decision keeps the choice",
+    "review.reveal": "a button with one hidden field (which ID number to show)",
+    "household_import.upload": "test_household_import.py: a refused file keeps the year (a "
+    "browser does not refill a file field)",
+    "household_import.commit": "a button; the upload is named by the URL's token",
+    "household_data.correction": "test_household_data.py: a refused correction keeps the rest",
+    "privacy_admin.save_notice": "test_privacy_notice.py: a refused notice keeps both texts",
+    "retention.change_rules": "test_retention.py: a refused period keeps every typed period",
+    "retention.hold": "test_retention.py: a hold without reason keeps what was typed",
+    "retention.release": "a button (clears one hold)",
 }
 
 

@@ -290,11 +290,17 @@ def test_the_list_is_a_few_queries_whatever_the_number_of_households(app, commun
         def counter(*_args):
             count[0] += 1
 
+        # Access records are written in batches outside the page's work (issue 14; in tests at
+        # the request's end): not the page's statements, so not counted here.
+        recorder = app.extensions["rasoat.access"]
+        recorder.flush()
+        mode, recorder.mode = recorder.mode, "off"
         event.listen(engine, "before_cursor_execute", counter)
         try:
             _get(officer, url)
         finally:
             event.remove(engine, "before_cursor_execute", counter)
+            recorder.mode = mode
         return count[0]
 
     before = statements("/xa/ho")
