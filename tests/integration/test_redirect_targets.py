@@ -6,7 +6,12 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+from sqlalchemy import select
 
+from server.extensions import db
+from server.submissions.models import Submission
+from tests.collect_client import CollectClient, FlaskTransport
+from tests.instances import demo_instance, new_instance_id
 from tests.integration.procedure import csrf, login
 
 OFF_SITE = [
@@ -45,25 +50,44 @@ def test_login_next_on_site_is_followed(app, seeded):
     assert reply.headers["Location"] == "/xa/phieu?state=received"
 
 
+def _one_submission(app, seeded) -> int:
+    phone = CollectClient(FlaskTransport(app), f"http://rasoat.test/key/{seeded.reviewer_token}")
+    assert [r.status for r in phone.submit(demo_instance(new_instance_id(), photo=None), {})] == [
+        201
+    ]
+    with app.app_context():
+        return db.session.scalar(select(Submission.id))
+
+
 @pytest.mark.parametrize("target", OFF_SITE)
 @pytest.mark.parametrize("state", ["approved", "not-a-state"])  # done, and refused
 def test_bulk_review_back_off_site_goes_to_the_review_list(app, seeded, target, state):
+    submission_id = _one_submission(app, seeded)
     officer = login(app, seeded.officer)
     token = csrf(officer.get("/xa/phieu").get_data(as_text=True))
     reply = officer.post(
         "/xa/phieu/hang-loat",
-        data={"ids": [], "state": state, "back": target, "csrf_token": token},
+        data={"ids": [submission_id], "state": state, "back": target, "csrf_token": token},
     )
-    assert reply.status_code == 302
-    assert _on_site(reply.headers["Location"])
-    assert reply.headers["Location"] == "/xa/phieu"
+    if state == "approved":
+        assert reply.status_code == 302
+        assert _on_site(reply.headers["Location"])
+        assert reply.headers["Location"] == "/xa/phieu"
+    else:  # refused at once with the list: no redirect anywhere
+        assert reply.status_code == 400 and "Location" not in reply.headers
 
 
 def test_bulk_review_back_on_site_is_followed(app, seeded):
+    submission_id = _one_submission(app, seeded)
     officer = login(app, seeded.officer)
     token = csrf(officer.get("/xa/phieu").get_data(as_text=True))
     reply = officer.post(
         "/xa/phieu/hang-loat",
-        data={"state": "approved", "back": "/xa/phieu?state=received", "csrf_token": token},
+        data={
+            "ids": [submission_id],
+            "state": "approved",
+            "back": "/xa/phieu?state=received",
+            "csrf_token": token,
+        },
     )
     assert reply.headers["Location"] == "/xa/phieu?state=received"
