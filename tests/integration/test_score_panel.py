@@ -3,12 +3,25 @@ disagreement between the B1 score and measured income, so the village meeting se
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from types import SimpleNamespace
 
-from flask import render_template_string
+from flask import g, render_template_string
 
+from server.accounts.models import Role, User
 from server.scoring.engine import METHOD_VI
 from server.scoring.labels import CATEGORY_LABELS
+
+
+@contextmanager
+def _as_officer(app):
+    """A request of a commune officer (the panel shows a village head less: issue 14)."""
+    with app.test_request_context("/"):
+        g._login_user = User(
+            username="canbo", display_name="Cán bộ", role=Role.OFFICER, active=True
+        )
+        yield
+
 
 PANEL = '{% from "review/_score.html" import score_panel %}{{ score_panel(score, categories) }}'
 
@@ -30,7 +43,7 @@ def _score(**result):
 
 
 def test_the_deciding_method_and_a_disagreement_are_shown(app):
-    with app.test_request_context("/"):
+    with _as_officer(app):
         html = render_template_string(
             PANEL,
             score=_score(method="b1", method_vi=METHOD_VI["b1"], methods_disagree=True),
@@ -41,7 +54,7 @@ def test_the_deciding_method_and_a_disagreement_are_shown(app):
 
 
 def test_no_flag_when_the_methods_agree_or_a_result_predates_them(app):
-    with app.test_request_context("/"):
+    with _as_officer(app):
         agreeing = render_template_string(
             PANEL,
             score=_score(method="income", method_vi=METHOD_VI["income"], methods_disagree=False),
@@ -78,7 +91,7 @@ def test_unknown_indicators_provisional_parts_and_amounts_are_shown_as_the_engin
     facts = three_deprivations()
     members = (dataclasses.replace(facts.members[0], health_insurance=None), facts.members[1])
     facts = dataclasses.replace(facts, members=members)
-    with app.test_request_context("/"):
+    with _as_officer(app):
         html = render_template_string(
             PANEL, score=_real(facts, b1_score=100), categories=CATEGORY_LABELS
         )
@@ -103,6 +116,6 @@ def test_measured_income_is_written_with_vietnamese_digits(app):
     from tests.unit.test_scoring import household
 
     facts = household(income=MeasuredIncome(per_person_month=1_600_000, agricultural=False))
-    with app.test_request_context("/"):
+    with _as_officer(app):
         html = render_template_string(PANEL, score=_real(facts), categories=CATEGORY_LABELS)
     assert "1.600.000 đ/người/tháng / chuẩn 1.500.000 đ" in html
