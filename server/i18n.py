@@ -147,6 +147,32 @@ def init_app(app: Flask) -> None:
 VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 
 
+def clock() -> datetime:
+    """This moment (aware, UTC) — the one clock :func:`vietnam_today` reads (tests freeze it
+    here).  Storage does not use it: it keeps naive UTC through ``server.db.utcnow``."""
+    return datetime.now(UTC)
+
+
+def vietnam_now() -> datetime:
+    """This moment in Vietnam time (aware, UTC+7)."""
+    return clock().astimezone(VIETNAM_TIME)
+
+
+def vietnam_today() -> date:
+    """What day it is for the people using the server: Vietnam's date, whatever the server's
+    clock zone — from 17:00 UTC on it is already tomorrow in Vietnam (and, on 31 December,
+    next year).  Every "today" a user sees or types against (a date pre-filled in a form, the
+    days left, the current year, "not after today") is this one."""
+    return vietnam_now().date()
+
+
+def vietnam_date(value: datetime) -> date:
+    """The day ``value`` (naive UTC as stored, or aware) falls on in Vietnam."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(VIETNAM_TIME).date()
+
+
 def local_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     """``value`` (naive UTC, or aware) as Vietnam time; '' for none (template filter)."""
     if value is None:
@@ -164,9 +190,7 @@ def official_date(value: date | datetime | None) -> str:
     if value is None:
         return "ngày …… tháng …… năm ……"
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        value = value.astimezone(VIETNAM_TIME).date()
+        value = vietnam_date(value)
     month = f"{value.month:02d}" if value.month < 3 else str(value.month)
     return f"ngày {value.day:02d} tháng {month} năm {value.year}"
 

@@ -9,7 +9,7 @@ commune staff, village heads and reviewers have no access (403), as for the audi
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -27,7 +27,7 @@ from server.accounts.models import ADMIN_ROLES, Role
 from server.accounts.web import staff_page
 from server.extensions import db
 from server.geography.models import Commune
-from server.i18n import VIETNAM_TIME
+from server.i18n import vietnam_today
 from server.web_forms import filter_date, list_page
 
 bp = Blueprint("access", __name__)
@@ -128,7 +128,7 @@ def index():
     )
     listed = list_page(records_query(current_user, filters), PAGE_SIZE)
     limits = thresholds()
-    until = raw["date_to"] or local_today()
+    until = raw["date_to"] or vietnam_today()
     since = raw["date_from"] or until - timedelta(days=UNUSUAL_DAYS - 1)
     return render_template(
         "access/records.html",
@@ -145,8 +145,3 @@ def index():
         since=since,
         until=until,
     )
-
-
-def local_today() -> date:
-    """Today in Vietnam."""
-    return datetime.now(VIETNAM_TIME).date()

@@ -36,6 +36,7 @@ from server.decisions.services import (
 from server.documents.pdf import PDF_MIMETYPE
 from server.errors import AppError
 from server.extensions import db
+from server.i18n import vietnam_today
 from server.meetings.methods import DISAGREE_LABEL, METHOD_LABELS, methods_of
 from server.meetings.missing import missing_households
 from server.meetings.models import HouseholdCase
@@ -98,8 +99,8 @@ def _index(round_id: int, status: int = 200):
         disagree_label=DISAGREE_LABEL,
         refusals=refusals,
         categories=CATEGORY_LABELS,
-        days_left=days_left(review, date.today()),
-        today=date.today(),
+        days_left=days_left(review, vietnam_today()),
+        today=vietnam_today(),
         needs_opinion=needs_province_opinion(review.commune.province_id),
         consultation=consultation_of(review),
         opinion_states=CONSULTATION_STATES,

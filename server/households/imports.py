@@ -34,7 +34,7 @@ import secrets
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale
@@ -60,7 +60,7 @@ from server.households.models import (
     ListSource,
 )
 from server.households.names import fold_name
-from server.i18n import vi_number
+from server.i18n import vi_number, vietnam_today
 from server.submissions.scope import commune_scope
 
 MIN_YEAR = 2000
@@ -693,7 +693,7 @@ def check_year(year_text: str) -> int:
     :raises AppError: ``households.import_year`` (400) for anything but a year from 2000 to this
         year.
     """
-    this_year = date.today().year
+    this_year = vietnam_today().year
     try:
         year = int(year_text.strip())
     except ValueError:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
@@ -37,6 +36,7 @@ from server.accounts.models import User
 from server.extensions import db
 from server.geography.models import Commune, Village
 from server.households.models import Household, HouseholdStatus, HouseholdYearStatus
+from server.i18n import vietnam_today
 from server.questionnaires.models import FormVersion
 from server.scoring.engine import Category
 from server.scoring.mapping import all_mappings, mappings
@@ -149,7 +149,7 @@ def household_map(
         if commune is None:
             raise NotFound()
     if commune is None:
-        return HouseholdMap(date.today().year, [], [], None, [], None)
+        return HouseholdMap(vietnam_today().year, [], [], None, [], None)
     villages = list(
         db.session.scalars(
             select(Village)
@@ -164,7 +164,7 @@ def household_map(
             raise NotFound()
     years = _years(actor, commune)
     if year is None:
-        year = years[0] if years else date.today().year
+        year = years[0] if years else vietnam_today().year
     found = HouseholdMap(year, years, communes, commune, villages, village)
     shown = [village] if village else villages
     _fill(found, actor, commune, {v.id: v for v in shown}, filtered=village is not None)

@@ -19,7 +19,7 @@ from server.db import write_transaction
 from server.errors import AppError
 from server.extensions import db
 from server.geography.models import Commune
-from server.i18n import current_language, localized
+from server.i18n import current_language, localized, vietnam_today
 from server.meetings.documents import village_rows
 from server.meetings.exports import lists_xlsx
 from server.meetings.methods import (
@@ -123,7 +123,7 @@ def index():
         rounds=rounds_for(current_user),
         communes=communes,
         kinds=KIND_LABELS,
-        this_year=date.today().year,
+        this_year=vietnam_today().year,
     )
 
 
@@ -197,7 +197,7 @@ def _round_page(round_id: int, typed: dict | None = None, status: int = 200):
         disagreements=disagreement_counts(review),
         villages=villages_of(review, current_user),
         requests=requests_for(review, current_user, current_language()),
-        today=date.today(),
+        today=vietnam_today(),
         stages=STAGE_LABELS,
         kinds=KIND_LABELS,
     ), status
@@ -305,7 +305,7 @@ def _village_page(
         stages=STAGE_LABELS,
         kinds=KIND_LABELS,
         meetings=meetings_of(review, village),
-        today=date.today(),
+        today=vietnam_today(),
         method_labels=METHOD_LABELS,
         disagree_label=DISAGREE_LABEL,
         held_back=HELD_BACK,

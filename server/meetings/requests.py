@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from server.accounts.models import STAFF_ROLES, User
 from server.extensions import db
 from server.geography.models import Village
+from server.i18n import vietnam_date
 from server.meetings.models import HouseholdCase, ReviewRound
 from server.questionnaires.labels import display_value, form_labels
 from server.questionnaires.models import Form
@@ -147,7 +148,7 @@ def requests_for(review: ReviewRound, actor: User, lang: str = "vi") -> list[Req
             RequestRow(
                 submission=submission,
                 form=spec["form"],
-                received_on=submission.created_at.date(),
+                received_on=vietnam_date(submission.created_at),
                 village=submission.village,
                 household_code=code,
                 head_name=head,

@@ -22,6 +22,7 @@ from server.audit.models import AuditEvent
 from server.audit.services import record
 from server.errors import AppError
 from server.extensions import db
+from server.i18n import vietnam_today
 from server.privacy.models import HouseholdCorrection
 from server.questionnaires.labels import AnswerRow, form_labels, labelled_answers
 from server.retention.services import purged_kinds
@@ -207,7 +208,7 @@ def record_correction(actor: User, code: str, typed: CorrectionInput, commune_co
             "Ngày hộ đề nghị không hợp lệ (ngày/tháng/năm).",
             "The request date is not a valid date.",
         ) from None
-    if requested_on > date.today() or requested_on.year < 2000:
+    if requested_on > vietnam_today() or requested_on.year < 2000:
         raise AppError(
             "correction.date_out_of_range",
             400,

@@ -5,8 +5,6 @@ PDF, and the corrections made at its request."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -20,7 +18,7 @@ from server.documents.pdf import PDF_MIMETYPE, PrintDocument
 from server.errors import AppError
 from server.extensions import db
 from server.households.labels import STATUS_LABELS
-from server.i18n import current_language, local_time
+from server.i18n import current_language, local_time, vietnam_today
 from server.meetings.pages import KIND_LABELS as ROUND_KIND_LABELS
 from server.meetings.pages import LIST_LABELS, STAGE_LABELS
 from server.privacy.household import (
@@ -137,7 +135,7 @@ def _household_page(code: str, typed: dict | None = None, error: AppError | None
         data=data,
         typed=typed or {},
         error=error,
-        today=date.today(),
+        today=vietnam_today(),
         commune_arg={COMMUNE_ARG: request.args[COMMUNE_ARG]}
         if request.args.get(COMMUNE_ARG)
         else {},

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,6 +13,7 @@ from server.accounts.models import Role
 from server.accounts.web import staff_page
 from server.errors import AppError
 from server.extensions import db
+from server.i18n import vietnam_today
 from server.meetings.methods import DISAGREE_LABEL, METHOD_LABELS, methods_of
 from server.meetings.models import HouseholdCase
 from server.meetings.services import round_for
@@ -75,7 +74,7 @@ def index(round_id: int):
         posted=posted,
         categories=CATEGORY_LABELS,
         choices=CATEGORIES,
-        today=date.today(),
+        today=vietnam_today(),
         methods=methods_of([c.score_id for c in posted] + [c.case.score_id for c in complaints]),
         method_labels=METHOD_LABELS,
         disagree_label=DISAGREE_LABEL,
@@ -92,7 +91,7 @@ def create_posting(round_id: int):
             current_user,
             review,
             form.get("places", ""),
-            form_date(form.get("starts_on"), date.today()),
+            form_date(form.get("starts_on"), vietnam_today()),
             form_date(form.get("ends_on")),
         ),
         "posting",
@@ -135,7 +134,7 @@ def create_complaint(round_id: int):
             current_user,
             review,
             case_of(review, case_id),
-            form_date(form.get("received_on"), date.today()),
+            form_date(form.get("received_on"), vietnam_today()),
             form.get("complainant", ""),
             form.get("content", ""),
         )
@@ -153,7 +152,7 @@ def recheck(round_id: int, complaint_id: int):
             current_user,
             review,
             complaint_of(review, complaint_id),
-            form_date(form.get("rechecked_on"), date.today()),
+            form_date(form.get("rechecked_on"), vietnam_today()),
             form.get("rechecked_by", ""),
             form.get("result", ""),
             form.get("outcome", ""),

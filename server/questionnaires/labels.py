@@ -17,6 +17,7 @@ import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Literal, cast
@@ -24,6 +25,7 @@ from typing import Literal, cast
 from lxml import etree
 
 from server.errors import AppError
+from server.i18n import local_time
 from server.xmlsafe import local_name, parse_xml
 
 XFORMS_NS = "http://www.w3.org/2002/xforms"
@@ -550,8 +552,42 @@ def clean_label(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+# An answer's date (and time) as XForms write them: "2026-09-12", "2026-09-12T08:15:03.123+07:00".
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?")
+_ISO_TIME = re.compile(r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?")
+_TIME_ANSWERS = {
+    "dateTime": (_ISO_MOMENT, "%d/%m/%Y %H:%M"),
+    "date": (_ISO_DATE, "%d/%m/%Y"),
+    "time": (_ISO_TIME, "%H:%M"),
+}
+
+
+def time_answer(kind: str, value: str) -> str | None:
+    """A date, time or dateTime answer (``kind`` the bind type) as Vietnamese write it, in
+    Vietnam time: "12/09/2026 08:15" (as the pages show every time), "12/09/2026", "08:15".  A
+    value with an offset (or Z) is converted to UTC+7; one without is kept as the phone gave
+    it.  None when ``value`` is not such a value (shown as it is)."""
+    text = value.strip()
+    pattern, shape = _TIME_ANSWERS.get(kind, (None, ""))
+    if pattern is None or not pattern.fullmatch(text):
+        return None
+    try:
+        if kind == "time":
+            clock = time.fromisoformat(text)
+            moment = datetime.combine(date(2000, 1, 1), clock)  # keeps the clock's offset
+        else:
+            moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return local_time(moment, shape) if moment.tzinfo is not None else moment.strftime(shape)
+
+
 def display_value(field: FieldLabel, value: str) -> str:
-    """The value as a reviewer would read it: choice labels for selects, else the raw value."""
+    """The value as a reviewer would read it: choice labels for selects, a date or time in
+    Vietnam time and Vietnamese order (:func:`time_answer`), else the raw value."""
+    if field.type in ("date", "time", "dateTime") and value.strip():
+        return time_answer(field.type, value) or value
     if field.choices is None or not value.strip():
         return value
     if field.control in _MULTIPLE:
@@ -726,7 +762,8 @@ def labelled_answers(
                     path=key,
                     label=key,
                     value=value,
-                    display=value,
+                    # A date-time the form does not declare is still shown in Vietnam time.
+                    display=time_answer("dateTime", value) or value,
                     instance=instance,
                     known=False,
                 )

@@ -16,7 +16,6 @@ import hashlib
 import mimetypes
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import datetime
 
 from lxml import etree
 from sqlalchemy import delete, select
@@ -29,6 +28,7 @@ from server.db import utcnow
 from server.errors import AppError
 from server.extensions import db
 from server.geography.models import Commune
+from server.i18n import vietnam_now
 from server.questionnaires.compiler import compile_xlsform
 from server.questionnaires.models import (
     DraftSubmission,
@@ -87,7 +87,8 @@ def upload_xlsform(
 
 
 def _ensure_version(xform: bytes) -> bytes:
-    """Give a form without a version one (pyxform never invents one): the upload time."""
+    """Give a form without a version one (pyxform never invents one): the upload time (in
+    Vietnam, as people read it)."""
     root = etree.fromstring(xform)
     ns = {"xf": "http://www.w3.org/2002/xforms", "h": "http://www.w3.org/1999/xhtml"}
     instance = root.find("h:head/xf:model/xf:instance", ns)
@@ -96,7 +97,7 @@ def _ensure_version(xform: bytes) -> bytes:
     )
     if data_root is None or data_root.get("version"):
         return xform
-    data_root.set("version", datetime.now().strftime("%Y%m%d%H%M%S"))
+    data_root.set("version", vietnam_now().strftime("%Y%m%d%H%M%S"))
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")
 
 

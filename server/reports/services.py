@@ -34,7 +34,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -59,6 +58,7 @@ from server.accounts.models import User
 from server.extensions import db
 from server.geography.models import Commune
 from server.households.models import Household, HouseholdStatus, HouseholdYearStatus
+from server.i18n import vietnam_today
 from server.meetings.missing import reason_counts
 from server.reports.traits import (
     MEMBER_FACTS,
@@ -226,7 +226,7 @@ def years_available(actor: User) -> list[int]:
 
 def default_year(actor: User) -> int:
     years = years_available(actor)
-    return years[0] if years else date.today().year
+    return years[0] if years else vietnam_today().year
 
 
 def report(actor: User, year: int, commune_code: str | None = None) -> Report:

@@ -3,14 +3,13 @@ purge, in small batches; run it again after a crash and it finishes the work).""
 
 from __future__ import annotations
 
-from datetime import date
-
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from server.extensions import db
 from server.geography.models import Province
+from server.i18n import vietnam_today
 from server.retention.kinds import KIND_LABELS
 from server.retention.services import apply, plan
 
@@ -20,7 +19,7 @@ _province = click.option("--province", "province_code", help="Only this province
 _today = click.option(
     "--today",
     type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Count periods up to this day (YYYY-MM-DD; default: today).",
+    help="Count periods up to this day (YYYY-MM-DD; default: today in Vietnam, UTC+7).",
 )
 
 
@@ -39,7 +38,7 @@ def _province_id(code: str | None) -> int | None:
 def plan_command(province_code: str | None, today) -> None:
     """What a purge would delete, per commune, round and kind, and what is held (writes
     nothing)."""
-    day = today.date() if today else date.today()
+    day = today.date() if today else vietnam_today()
     found = plan(day, _province_id(province_code))
     db.session.rollback()
     click.echo(f"retention plan on {day:%Y-%m-%d} (dry run: nothing deleted)")
@@ -65,7 +64,7 @@ def plan_command(province_code: str | None, today) -> None:
 @click.option("--batch-size", default=50, show_default=True, type=click.IntRange(1, 1000))
 def apply_command(province_code: str | None, today, batch_size: int) -> None:
     """Purge what the rules say is due (run `flask retention plan` first)."""
-    day = today.date() if today else date.today()
+    day = today.date() if today else vietnam_today()
     done = apply(day, _province_id(province_code), batch_size=batch_size)
     kinds = ", ".join(f"{kind}: {n}" for kind, n in sorted(done.counts.items())) or "nothing"
     click.echo(

@@ -7,8 +7,6 @@ request: it deletes files and may take long."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,7 +18,7 @@ from server.db import write_transaction
 from server.errors import AppError
 from server.extensions import db
 from server.geography.models import Commune, Province
-from server.i18n import localized
+from server.i18n import localized, vietnam_today
 from server.meetings.models import ReviewRound
 from server.retention.kinds import DEFAULT_NOTE, KIND_LABELS, KINDS
 from server.retention.services import (
@@ -47,7 +45,7 @@ def _province() -> Province:
 
 
 def _page(province: Province, typed: dict | None = None, hold_typed: dict | None = None):
-    day = filter_date(request.args.get("ngay")) or date.today()
+    day = filter_date(request.args.get("ngay")) or vietnam_today()
     communes = db.session.scalars(
         select(Commune).where(Commune.province_id == province.id).order_by(Commune.name)
     ).all()

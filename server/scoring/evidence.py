@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, utcnow
 from server.extensions import db
+from server.i18n import vietnam_date
 from server.scoring.facts import HouseholdFacts, MeasuredIncome
 from server.scoring.mapping import EvidenceMapping
 from server.submissions.models import SubmissionVersion
@@ -51,7 +52,7 @@ def record_evidence(version: SubmissionVersion, mapping: EvidenceMapping) -> Hou
     """Read ``version`` with its mapping and store (or update) the submission's evidence."""
     submission = version.submission
     read = mapping.apply(version.fields)
-    year = (read.review_date or version.created_at.date()).year
+    year = (read.review_date or vietnam_date(version.created_at)).year
     row = db.session.scalar(
         select(HouseholdEvidence).where(HouseholdEvidence.submission_id == submission.id)
     )

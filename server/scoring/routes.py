@@ -8,8 +8,6 @@ by that form's choice labels, without it by their codes.
 
 from __future__ import annotations
 
-from datetime import date
-
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, current_app, g, jsonify, request
@@ -22,7 +20,7 @@ from server.accounts.httpauth import api_guard
 from server.accounts.models import Role
 from server.errors import AppError
 from server.extensions import db
-from server.i18n import vi_number
+from server.i18n import vi_number, vietnam_today
 from server.ratelimit.service import hit
 from server.scoring.engine import CATEGORY_VI, score_household
 from server.scoring.models import HouseholdScore, ScoringJob
@@ -104,7 +102,7 @@ def score():
         if "standard" in data:
             standard = all_standards()[data["standard"]]
         else:
-            standard = standard_for_year(data.get("year", date.today().year))
+            standard = standard_for_year(data.get("year", vietnam_today().year))
     except (KeyError, StandardError):
         raise AppError(
             "score.no_standard",

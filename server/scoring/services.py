@@ -14,7 +14,7 @@ from server.db import utcnow
 from server.extensions import db
 from server.geography.models import Commune
 from server.households.models import Household
-from server.i18n import vi_number
+from server.i18n import vi_number, vietnam_date
 from server.questionnaires.models import Form
 from server.scoring.engine import CATEGORY_VI, score_household
 from server.scoring.evidence import (
@@ -129,7 +129,7 @@ def score_version(version: SubmissionVersion) -> HouseholdScore | None:
         return _score_evidence(version, mapping, area)
     mapped = mapping.apply(version.fields, commune.region)
     facts = dataclasses.replace(mapped.facts, area_type=area)
-    year = (mapped.review_date or version.created_at.date()).year
+    year = (mapped.review_date or vietnam_date(version.created_at)).year
     evidence_used: list[dict] = []
     code = mapped.household_code
     own_income = facts.income  # the questionnaire's own income module, if it has one

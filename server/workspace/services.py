@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     String,
@@ -42,7 +42,7 @@ from server.extensions import db
 from server.geography.models import Commune, Village
 from server.households.models import Household, HouseholdYearStatus
 from server.households.names import fold_name
-from server.i18n import VIETNAM_TIME
+from server.i18n import VIETNAM_TIME, vietnam_today
 from server.meetings.models import HouseholdCase, MeetingVote, ReviewRound, VillageMeeting
 from server.meetings.requests import request_forms
 from server.questionnaires.models import Form
@@ -125,7 +125,7 @@ def current_review_year(statuses: set[int], scores: set[int], rounds: set[int]) 
         return max(scores | rounds)
     if statuses:
         return max(statuses) + 1
-    return date.today().year
+    return vietnam_today().year
 
 
 def review_years(actor: User) -> tuple[int, list[int]]:
