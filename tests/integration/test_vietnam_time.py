@@ -23,6 +23,11 @@ from server.meetings.models import HouseholdCase
 from server.submissions.models import Submission
 from tests.integration.procedure import exported_pdf, login
 from tests.integration.test_plain_words import page_text, pdf_text
+from tests.integration.test_review_pages import (  # noqa: F401  (fixtures)
+    _login,
+    filled_b,
+    world,
+)
 
 UTC_MOMENT = datetime(2026, 12, 6, 17, 30)  # naive UTC, as stored
 IN_VIETNAM = "07/12/2026 00:30"
@@ -95,3 +100,32 @@ def test_times_around_midnight_utc_are_shown_as_the_next_day_in_vietnam(app, vil
     )
     assert CODE in "".join(pdf.split())  # a narrow column may break the code
     assert "17:30" not in pdf and "2026-12-06" not in pdf and "06/12/2026" not in pdf
+
+
+# A questionnaire's start and end (dateTime preloads) and its review date (a date question), as
+# phones store them: another offset than Vietnam's, Vietnam's own, and a bare date.
+STARTED = "2026-12-31T18:30:05.123Z"  # 01/01/2027 01:30 in Vietnam
+ENDED = "2027-01-01T02:10:00.000+07:00"
+REVIEWED = "2026-12-30"
+
+
+def test_date_and_time_answers_are_shown_in_vietnam_time_not_as_iso(app, world):  # noqa: F811
+    with app.app_context(), write_transaction(db.session):
+        version = db.session.get(Submission, world["b"]).current_version
+        version.fields = version.fields | {
+            "start": STARTED,
+            "end": ENDED,
+            "general/review_date": REVIEWED,
+        }
+    officer = _login(app, "canbo1")
+    # The questionnaire's answers, what the form computed shown too.
+    page = page_text(officer.get(f"/xa/phieu/{world['b']}?tinh-toan=1").get_data(as_text=True))
+    document = page_text(officer.get("/xa/ho/X1-T01-0001/du-lieu").get_data(as_text=True))
+    pdf = "".join("".join(pdf_text(officer.get("/xa/ho/X1-T01-0001/du-lieu.pdf").data)).split())
+    for shown in (page, document):
+        assert "01/01/2027 01:30" in shown and "01/01/2027 02:10" in shown
+        assert "30/12/2026" in shown
+        assert STARTED not in shown and ENDED not in shown and REVIEWED not in shown
+        assert "T18:30" not in shown and "+07:00" not in shown
+    assert "01/01/202701:30" in pdf and "01/01/202702:10" in pdf and "30/12/2026" in pdf
+    assert "T18:30" not in pdf and "2026-12-30" not in pdf and "+07:00" not in pdf

@@ -47,3 +47,60 @@ def test_official_date_of_a_stored_time_is_the_day_in_vietnam():
     assert official_date(datetime(2026, 1, 1, 20, 0, tzinfo=eastern)) == (
         "ngày 02 tháng 01 năm 2026"
     )
+
+
+def _frozen(monkeypatch, *moment):
+    """Freeze the server's clock (server.i18n.clock, aware UTC) at ``moment`` UTC."""
+    from server import i18n
+
+    monkeypatch.setattr(i18n, "clock", lambda: datetime(*moment, tzinfo=UTC))
+
+
+def test_today_is_vietnams_day_before_and_after_17_utc(monkeypatch):
+    from datetime import date
+
+    from server.i18n import vietnam_now, vietnam_today
+
+    _frozen(monkeypatch, 2026, 12, 31, 16, 59)  # 23:59 on 31/12 in Vietnam
+    assert vietnam_today() == date(2026, 12, 31)
+    _frozen(monkeypatch, 2026, 12, 31, 17, 0)  # 00:00 on 01/01/2027 in Vietnam
+    assert vietnam_today() == date(2027, 1, 1)
+    _frozen(monkeypatch, 2026, 12, 31, 18, 30)
+    assert vietnam_today() == date(2027, 1, 1) and vietnam_today().year == 2027
+    assert vietnam_now().strftime("%d/%m/%Y %H:%M %z") == "01/01/2027 01:30 +0700"
+
+
+def test_the_day_of_a_stored_time_is_vietnams():
+    from datetime import date
+
+    from server.i18n import vietnam_date
+
+    assert vietnam_date(datetime(2026, 12, 31, 16, 59)) == date(2026, 12, 31)  # naive UTC
+    assert vietnam_date(datetime(2026, 12, 31, 17, 0)) == date(2027, 1, 1)
+    eastern = timezone(timedelta(hours=-5))
+    assert vietnam_date(datetime(2026, 12, 31, 12, 0, tzinfo=eastern)) == date(2027, 1, 1)
+
+
+def test_date_and_time_answers_are_shown_in_vietnam_time_vietnamese_style():
+    from server.questionnaires.labels import time_answer
+
+    # An offset of +07:00 is kept; Z or another offset is converted to UTC+7.
+    assert time_answer("dateTime", "2026-09-12T08:15:03.123+07:00") == "12/09/2026 08:15"
+    assert time_answer("dateTime", "2026-12-31T18:30:00.000Z") == "01/01/2027 01:30"
+    assert time_answer("dateTime", "2026-09-12T08:15:03.123-05:00") == "12/09/2026 20:15"
+    assert time_answer("dateTime", "2026-09-12T08:15:03+0700") == "12/09/2026 08:15"
+    # No offset: the phone's own clock, kept as it is.
+    assert time_answer("dateTime", "2026-09-12T08:15:03.123") == "12/09/2026 08:15"
+    assert time_answer("date", "2026-09-12") == "12/09/2026"
+    assert time_answer("time", "08:15:03.123+07:00") == "08:15"
+    assert time_answer("time", "20:15:00.000Z") == "03:15"
+    assert time_answer("time", "08:15") == "08:15"
+    # Not such a value (or another type): shown as it is.
+    for kind, value in [
+        ("dateTime", "hôm qua"),
+        ("date", "2026-13-01"),
+        ("dateTime", "2026-09-12"),
+        ("date", "20260912"),
+        ("string", "2026-09-12"),
+    ]:
+        assert time_answer(kind, value) is None, (kind, value)
