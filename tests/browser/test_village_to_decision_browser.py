@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from server.db import write_transaction
 from server.extensions import db
 from server.geography.models import Commune
 from server.households.models import Household, HouseholdYearStatus, ListSource
+from server.i18n import vietnam_today
 from server.meetings.models import HouseholdCase
 from server.scoring.b1_store import assign_table
 from server.scoring.models import HouseholdScore
@@ -152,7 +153,7 @@ def test_one_village_from_submissions_to_decision(
     # Post the results (a posting that has ended), then the decision.
     page.get_by_role("link", name=re.compile("Đợt rà soát định kỳ|Rà soát định kỳ")).first.click()
     page.get_by_role("link", name="niêm yết, khiếu nại").click()
-    started = date.today() - timedelta(days=10)
+    started = vietnam_today() - timedelta(days=10)
     page.get_by_label("Từ ngày").fill(started.isoformat())
     page.get_by_role("button", name="Niêm yết", exact=True).click()
     expect(page.get_by_text("Lần 1")).to_be_visible()

@@ -11,7 +11,7 @@ decision's annex and the report carry the recorded reasons.  Every page of the w
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from server.demo_households import VILLAGES
+from server.i18n import vietnam_today
 from tests.integration.procedure import seed_demo_commune, unvisited_of_last_years_lists
 
 PHONE = {"width": 390, "height": 844}
@@ -197,11 +198,11 @@ def test_the_whole_year_as_a_commune_officer(new_page, app, live_server, tmp_pat
 
     # 5. Posting (ten days, ended) and a complaint re-checked.
     desk.goto(f"{round_url}/niem-yet")
-    desk.get_by_label("Từ ngày").fill((date.today() - timedelta(days=10)).isoformat())
+    desk.get_by_label("Từ ngày").fill((vietnam_today() - timedelta(days=10)).isoformat())
     desk.get_by_role("button", name="Niêm yết", exact=True).click()
     expect(desk.get_by_text("Lần 1")).to_be_visible()
     complained = desk.get_by_label("Hộ bị khiếu nại").locator("option").first.inner_text()
-    desk.get_by_label("Ngày nhận").fill((date.today() - timedelta(days=8)).isoformat())
+    desk.get_by_label("Ngày nhận").fill((vietnam_today() - timedelta(days=8)).isoformat())
     desk.get_by_label("Người khiếu nại").fill("Nguyễn Văn Bình")
     desk.get_by_label("Nội dung").fill("Hộ có xe máy mới, đề nghị xem lại")
     desk.get_by_role("button", name="Ghi khiếu nại").click()

@@ -18,6 +18,7 @@ from server.exports import runner as export_runner
 from server.extensions import db
 from server.geography.models import AreaType, Commune, Province, Village
 from server.households.models import HouseholdStatus
+from server.i18n import vietnam_today
 from server.meetings.models import HouseholdCase
 from tests.collect_client import CollectClient, FlaskTransport
 
@@ -85,7 +86,7 @@ def add_national_admin(app, username: str = "quocgia") -> None:
 def open_monthly_round(officer, started_on: date | None = None) -> str:
     """Open this month's in-year round for X1 through the page, starting ``started_on`` (default
     today, so that what was sent just now belongs to it); its URL."""
-    today = date.today()
+    today = vietnam_today()
     reply = post_form(
         officer,
         "/xa/ra-soat",

@@ -10,7 +10,7 @@ import base64
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -23,6 +23,7 @@ from server.db import write_transaction
 from server.extensions import db
 from server.geography.models import Commune
 from server.households.services import import_households
+from server.i18n import vietnam_today
 from server.questionnaires.services import assign_form, get_form
 from tests.integration.procedure import add_national_admin, add_other_province
 from tests.xlsforms import household_form
@@ -531,7 +532,7 @@ def test_the_page_lists_newest_first_and_filters(app, history):
     assert len(x2) == 3  # rsv2 created, form assigned, B1 table assigned
     assert all("Xã Hai" in row for row in x2)
     assert len(shown("target_type=form&target_id=rasoat_demo")) == 3  # publish, assign, state
-    today = date.today()
+    today = vietnam_today()
     assert len(
         shown(f"date_from={today - timedelta(days=1)}&date_to={today + timedelta(days=1)}")
     ) == len(_events(app))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -22,6 +21,7 @@ from server.db import write_transaction
 from server.extensions import db
 from server.geography.models import Commune
 from server.households.models import Household, HouseholdStatus, HouseholdYearStatus, ListSource
+from server.i18n import vietnam_today
 from server.maps.services import geopoint_path, parse_point
 from server.questionnaires.models import Form, FormVersion
 from server.security_headers import CONTENT_SECURITY_POLICY
@@ -35,7 +35,7 @@ from tests.integration.procedure import (
 )
 
 POINT = {"lat": 14.3545, "lon": 107.9876, "accuracy": 4.5}
-YEAR = date.today().year  # the questionnaires' review date is the day they were filled
+YEAR = vietnam_today().year  # the questionnaires' review date is the day they were filled
 
 
 def send_with_point(app, seeded, instance, code: str, gps: str | None) -> None:

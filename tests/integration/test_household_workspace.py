@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -46,6 +45,7 @@ from server.households.models import (
     ListSource,
 )
 from server.households.names import fold_name
+from server.i18n import vietnam_today
 from server.scoring.evidence import HouseholdEvidence
 from server.scoring.models import HouseholdScore
 from tests.engines import webforms
@@ -451,7 +451,7 @@ def test_requests_are_linked_and_a_new_households_request_is_not_lost(
     publish_shipped("mau_04_de_nghi_thoat_ngheo")
     income_forms.post(app, seeded, as_registry_household(requests_filled["mau_04"]))
     income_forms.post(app, seeded, requests_filled["mau_01"])
-    year = date.today().year
+    year = vietnam_today().year
     officer = commune["officer"]
     page = _get(officer, f"/xa/ho?year={year}&q=Nguyen+Thi+Lan")
     outside = re.search(r'aria-labelledby="outside">(.*?)</table>', page, re.S).group(1)

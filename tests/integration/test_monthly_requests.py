@@ -5,13 +5,14 @@ with the 15-day deadline: unanswered requests past it are flagged."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from server.db import write_transaction
 from server.extensions import db
+from server.i18n import vietnam_today
 from server.meetings.models import ReviewRound
 from server.meetings.requests import request_forms
 from tests.engines import webforms
@@ -101,7 +102,7 @@ def test_requests_are_listed_on_the_monthly_round_with_their_cases(app, monthly)
     assert "Hộ nộp trực tiếp tại UBND xã" in by_form["01"]
     assert "chưa có kết quả rà soát trong đợt này" in by_form["01"]
     assert "quá hạn" not in section
-    deadline = (date.today() + timedelta(days=15)).strftime("%d/%m/%Y")
+    deadline = (vietnam_today() + timedelta(days=15)).strftime("%d/%m/%Y")
     assert deadline in section
     # The annual round has no such section.
     annual = monthly["officer"].get(monthly["annual"]).get_data(as_text=True)
@@ -111,7 +112,7 @@ def test_requests_are_listed_on_the_monthly_round_with_their_cases(app, monthly)
 def test_unanswered_requests_past_the_deadline_are_flagged(app, monthly):
     with app.app_context(), write_transaction(db.session):
         review = db.session.scalar(select(ReviewRound).where(ReviewRound.kind == "thuong_xuyen"))
-        review.deadline = date.today() - timedelta(days=1)
+        review.deadline = vietnam_today() - timedelta(days=1)
     section = monthly["officer"].get(monthly["url"]).get_data(as_text=True)
     section = section.split('id="requests-h"', 1)[1]
     assert section.count("quá hạn") == 2

@@ -15,6 +15,7 @@ from server.audit.models import AuditEvent
 from server.decisions.models import Certificate, Decision, Refusal
 from server.extensions import db
 from server.households.models import Household, HouseholdYearStatus
+from server.i18n import vietnam_today
 from server.publication.models import Complaint, Posting
 from tests.integration.procedure import (
     HOUSEHOLDS,
@@ -202,7 +203,7 @@ def test_monthly_review_refusal_in_writing_and_deadline(app, village):
     officer = village["officer"]
     # Started today (the default, the 15th, may be later this month): the households'
     # questionnaires, sent just now, are the month's requests.
-    today = date.today()
+    today = vietnam_today()
     monthly = open_monthly_round(officer)
     post_form(officer, f"{monthly}/lap-danh-sach", {})
     page = _flash(officer, f"{monthly}/quyet-dinh")
