@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 from server.accounts.models import STAFF_ROLES, User
 from server.extensions import db
 from server.geography.models import Village
-from server.i18n import vietnam_date
+from server.i18n import utc_start_of, vietnam_date
 from server.meetings.models import HouseholdCase, ReviewRound
 from server.questionnaires.labels import display_value, form_labels
 from server.questionnaires.models import Form
@@ -86,9 +86,10 @@ def _fold(name: str) -> str:
 
 
 def _month_bounds(review: ReviewRound) -> tuple[datetime, datetime]:
+    """The round's month in Vietnam, as the naive-UTC moments it begins and ends."""
     first = date(review.year, review.month, 1)
     after = date(review.year + (review.month == 12), review.month % 12 + 1, 1)
-    return datetime.combine(first, time.min), datetime.combine(after, time.min)
+    return utc_start_of(first), utc_start_of(after)
 
 
 def requests_for(review: ReviewRound, actor: User, lang: str = "vi") -> list[RequestRow]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,6 +18,7 @@ from server.errors import AppError
 from server.extensions import db
 from server.geography.models import Commune, Village
 from server.households.models import Household
+from server.i18n import utc_start_of
 from server.meetings.models import HouseholdCase, MeetingVote, ReviewRound, VillageMeeting
 from server.meetings.settings import held_back
 from server.review.services import request_resurvey
@@ -210,7 +211,8 @@ def compile_lists(actor: User, review: ReviewRound) -> CompileResult:
         .order_by(HouseholdScore.id)
     )
     if review.kind == "thuong_xuyen":  # the month's requests: surveyed since the round began
-        query = query.where(Submission.created_at >= datetime.combine(review.started_on, time.min))
+        # (its first day in Vietnam: received times are naive UTC)
+        query = query.where(Submission.created_at >= utc_start_of(review.started_on))
     scores = db.session.scalars(query).all()
     cases = {
         (c.household_code or f"#{c.submission_id}"): c

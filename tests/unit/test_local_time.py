@@ -104,3 +104,14 @@ def test_date_and_time_answers_are_shown_in_vietnam_time_vietnamese_style():
         ("string", "2026-09-12"),
     ]:
         assert time_answer(kind, value) is None, (kind, value)
+
+
+def test_a_monthly_rounds_month_is_vietnams_month_in_stored_utc():
+    from server.meetings.models import ReviewRound
+    from server.meetings.requests import _month_bounds
+
+    # January 2027 in Vietnam: from 31/12/2026 17:00 UTC to 31/01/2027 17:00 UTC (naive, stored).
+    assert _month_bounds(ReviewRound(year=2027, month=1)) == (
+        datetime(2026, 12, 31, 17, 0),
+        datetime(2027, 1, 31, 17, 0),
+    )
