@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
 
 from server.access.models import AccessRecord
 from server.access.recorder import RoundCases, log
+from server.accounts.identity import request_identity
 from server.accounts.models import Role, User
 from server.db import utcnow
 from server.extensions import db
@@ -62,11 +63,23 @@ class Seen:
     submission_id: int | None = None
 
 
-def _actor() -> User | None:
-    actor = g.get("actor") if has_request_context() else None
-    if actor is None and current_user and current_user.is_authenticated:
-        actor = current_user
-    return actor
+def _who(actor: User | None) -> tuple[int | None, str, str]:
+    """The id, username and role of ``actor``, or else of the request's user (an API
+    request's authenticated user first).  Read from what was noted when the user was loaded
+    (:mod:`server.accounts.identity`), so that a page which has committed, and so expired its
+    user, does not load the user again only to record the look."""
+    known = request_identity()
+    if actor is None and has_request_context():
+        actor = g.get("actor")
+        if actor is None and known is not None:
+            return known.id, known.username, known.role
+        if actor is None and current_user and current_user.is_authenticated:
+            actor = current_user._get_current_object()
+    if actor is None:
+        return None, "-", "-"
+    if known is not None and known.user is actor:
+        return known.id, known.username, known.role
+    return actor.id, actor.username, actor.role.value
 
 
 def record_access(
@@ -89,7 +102,7 @@ def record_access(
         recorder = current_app.extensions.get("rasoat.access")
         if recorder is None or not recorder.enabled:
             return
-        actor = actor or _actor()
+        user_id, username, role = _who(actor)
         deferred = households if isinstance(households, RoundCases) else None
         seen = [] if deferred is not None else list(households)
         total = len(seen) if count is None else count
@@ -97,9 +110,9 @@ def record_access(
         base = {
             "at": now,
             "day": now.replace(tzinfo=UTC).astimezone(VIETNAM_TIME).date(),
-            "user_id": actor.id if actor else None,
-            "username": (actor.username if actor else "-")[:80],
-            "role": (actor.role.value if actor else "-")[:20],
+            "user_id": user_id,
+            "username": username[:80],
+            "role": role[:20],
             "province_id": None,  # from the commune, when the buffer is written
             "kind": kind[:30],
             "ref": ref[:200] if ref else None,

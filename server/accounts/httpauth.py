@@ -42,6 +42,7 @@ from urllib.parse import unquote
 from flask import Request, current_app, g, jsonify, request
 from sqlalchemy import delete, select, update
 
+from server.accounts.identity import remember_identity
 from server.accounts.models import DigestNonce, Role, User
 from server.accounts.passwords import constant_time_equal
 from server.accounts.services import (
@@ -295,6 +296,7 @@ def api_guard(*roles: Role, forbidden_vi: str = "Tài khoản không có quyền
         if result.user.role not in roles:
             raise AppError("auth.forbidden", 403, forbidden_vi, "Not allowed.")
         g.actor = result.user
+        remember_identity(result.user)
         return None
 
     return guard

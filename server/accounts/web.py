@@ -34,6 +34,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
+from server.accounts.identity import remember_identity
 from server.accounts.models import READ_ONLY_ROLES, STAFF_ROLES, Role, User
 from server.accounts.services import (
     change_own_password,
@@ -74,6 +75,7 @@ def _load_user(user_id: str) -> User | None:
         return None
     if touch_due(row):
         g.staff_session_to_touch = row.id
+    remember_identity(row.user)
     return row.user
 
 
