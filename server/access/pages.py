@@ -45,6 +45,7 @@ KIND_LABELS = {
     "list": _l("Danh sách"),
     "pdf": _l("Tệp PDF"),
     "xlsx": _l("Tệp XLSX"),
+    "csv": _l("Tệp CSV"),
     "api": _l("API dữ liệu"),
     "id_number_reveal": _l("Xem số CCCD"),
     "household_data": _l("Dữ liệu của hộ (tài liệu lập cho hộ)"),
@@ -66,7 +67,11 @@ REF_LABELS = {
     "export": _l("tệp xuất"),
     "api": _l("API"),
 }
-REF_VALUES = {"api:submissions": _l("API danh sách phiếu")}
+REF_VALUES = {
+    "api:submissions": _l("API danh sách phiếu"),
+    "audit:page": _l("trang nhật ký thay đổi"),
+    "audit:csv": _l("tệp CSV nhật ký thay đổi"),
+}
 
 
 def ref_label(ref: str | None) -> str:

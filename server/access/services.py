@@ -44,12 +44,13 @@ KINDS = (
     "list",  # a list page carrying several households
     "pdf",
     "xlsx",
+    "csv",
     "api",  # the staff JSON API
     "id_number_reveal",
 )
 # Kinds that hand a file or data set out of the server (counted for the "communes exported a
 # day" flag).
-EXPORT_KINDS = ("pdf", "xlsx", "api")
+EXPORT_KINDS = ("pdf", "xlsx", "csv", "api")
 
 
 @dataclass(frozen=True, slots=True)

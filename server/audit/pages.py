@@ -1,6 +1,9 @@
 """The audit log for province administrators (``/admin/nhat-ky``): every recorded change,
 newest first, with filters, and the same events as a streamed CSV file.
 
+Events name households (a household's code, a case, a questionnaire): the page and the CSV
+record an access to each household they carry (issue 14), as every other page does.
+
 An administrator sees the events of the communes of their province and the events that
 belong to no commune (forms, B1 tables, province accounts); commune officers see nothing.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +26,7 @@ from flask_login import current_user
 from sqlalchemy import select, true
 from sqlalchemy.orm import aliased
 
+from server.access.services import Seen, record_access, submission_households
 from server.accounts.models import ADMIN_ROLES, Role, User
 from server.accounts.ownership import visible
 from server.accounts.web import staff_page
@@ -29,10 +34,13 @@ from server.audit.models import AuditEvent
 from server.documents.spreadsheets import csv_text
 from server.extensions import db
 from server.geography.models import Commune
+from server.households.models import Household
 from server.i18n import utc_start_of
+from server.meetings.models import HouseholdCase, ReviewRound
 from server.web_forms import filter_date, list_page
 
 bp = Blueprint("audit", __name__)
+log = logging.getLogger("rasoat.audit")
 
 PAGE_SIZE = 50
 CSV_BATCH = 500
@@ -215,6 +223,65 @@ def target_label(target_type: str) -> str:
     return str(label) if label is not None else target_type
 
 
+class NamedHouseholds:
+    """The households audit events name: a household (by code, in its commune), a household
+    case, a questionnaire, or a ``household_code`` among the recorded values."""
+
+    def __init__(self) -> None:
+        self.codes: set[tuple[int, str]] = set()
+        self.cases: set[int] = set()
+        self.submissions: set[int] = set()
+
+    def add(self, event: AuditEvent) -> None:
+        target = event.target_id or ""
+        if event.target_type == "household" and target and event.commune_id is not None:
+            self.codes.add((event.commune_id, target))
+        elif event.target_type == "household_case" and target.isdigit():
+            self.cases.add(int(target))
+        elif event.target_type == "submission" and target.isdigit():
+            self.submissions.add(int(target))
+        for values in (event.before, event.after):
+            code = (values or {}).get("household_code")
+            if isinstance(code, str) and code and event.commune_id is not None:
+                self.codes.add((event.commune_id, code[:50]))
+
+    def seen(self) -> list[Seen]:
+        """One per household (a few reads: the cases, questionnaires and registry ids)."""
+        found: dict[tuple, Seen] = {}
+        cases = sorted(self.cases)
+        for start in range(0, len(cases), CSV_BATCH):
+            for household_id, code, commune_id in db.session.execute(
+                select(
+                    HouseholdCase.household_id, HouseholdCase.household_code, ReviewRound.commune_id
+                )
+                .join(ReviewRound, ReviewRound.id == HouseholdCase.round_id)
+                .where(HouseholdCase.id.in_(cases[start : start + CSV_BATCH]))
+            ):
+                if code:
+                    found.setdefault((commune_id, code), Seen(household_id, code, commune_id))
+        submissions = sorted(self.submissions)
+        for start in range(0, len(submissions), CSV_BATCH):
+            for seen in submission_households(submissions[start : start + CSV_BATCH]):
+                key = (seen.commune_id, seen.code or f"#{seen.submission_id}")
+                found.setdefault(key, seen)
+        codes = sorted(k for k in self.codes if k not in found)
+        registry: dict[tuple[int, str], int] = {}
+        for start in range(0, len(codes), CSV_BATCH):
+            chunk = codes[start : start + CSV_BATCH]
+            registry.update(
+                ((commune_id, code), household_id)
+                for household_id, commune_id, code in db.session.execute(
+                    select(Household.id, Household.commune_id, Household.code).where(
+                        Household.commune_id.in_({c for c, _code in chunk}),
+                        Household.code.in_({code for _c, code in chunk}),
+                    )
+                )
+            )
+        for commune_id, code in codes:
+            found[(commune_id, code)] = Seen(registry.get((commune_id, code)), code, commune_id)
+        return list(found.values())
+
+
 @bp.get("/admin/nhat-ky")
 @staff_page(*ADMIN_ROLES)
 def index():
@@ -233,6 +300,11 @@ def index():
         select(AuditEvent.target_type).where(scope).distinct()
     ).all()
     target_types = {t: target_label(t) for t in sorted(set(TARGET_LABELS) | set(recorded_types))}
+    named = NamedHouseholds()
+    for row in listed.rows:
+        named.add(row[0])
+    if households := named.seen():
+        record_access("list", households, ref="audit:page")
     return render_template(
         "audit/events.html",
         listed=listed,
@@ -266,8 +338,25 @@ def _csv_lines(query) -> Iterator[str]:
         return buffer.getvalue()
 
     yield "\ufeff" + line(CSV_COLUMNS)  # the BOM makes spreadsheets read UTF-8
+    named = NamedHouseholds()
+    try:
+        yield from _csv_rows(query, line, named)
+    finally:
+        # Recorded once the file is written, or as far as it went when the download stopped:
+        # the households of every event that left the server.
+        try:
+            households = named.seen()
+        except Exception:
+            log.exception("could not find the households of the audit log's CSV")
+            households = []
+        if households:
+            record_access("csv", households, ref="audit:csv")
+
+
+def _csv_rows(query, line, named: NamedHouseholds) -> Iterator[str]:
     result = db.session.execute(query.execution_options(yield_per=CSV_BATCH))
     for event, username, _display, commune_code, _commune_name in result:
+        named.add(event)
         yield line(
             [
                 event.id,

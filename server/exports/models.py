@@ -21,7 +21,8 @@ class ExportJob(Base):
     """One requested export.  ``queued`` → ``running`` (a thread claimed it: ``run_token``,
     ``heartbeat_at`` refreshed with every progress commit) → ``done`` (the file is the blob
     ``blob_sha256``) or ``failed`` (``message`` says why).  A ``running`` job whose heartbeat
-    is stale lost its thread (the process died) and is claimed again."""
+    is stale lost its thread (the process died) and is claimed again.  A ``done`` job's file is
+    deleted by retention after its period (``purged_at`` set, ``blob_sha256`` emptied)."""
 
     __tablename__ = "export_jobs"
     __table_args__ = (Index("ix_export_jobs_state_heartbeat_at", "state", "heartbeat_at"),)
@@ -47,6 +48,8 @@ class ExportJob(Base):
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
     heartbeat_at: Mapped[datetime | None] = mapped_column()
+    # When retention deleted the finished file (the row stays: its page says so).
+    purged_at: Mapped[datetime | None] = mapped_column()
 
     commune: Mapped[Commune] = relationship()
     requested_by: Mapped[User | None] = relationship()

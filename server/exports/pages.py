@@ -22,6 +22,7 @@ from server.exports.models import DONE, FAILED, QUEUED, RUNNING, ExportJob
 from server.extensions import db
 from server.filetypes import inert
 from server.geography.models import Commune
+from server.retention.services import export_file_purged
 from server.submissions.scope import commune_scope
 
 bp = Blueprint("exports", __name__, url_prefix="/xuat")
@@ -111,6 +112,8 @@ def job_page(job_id: int):
 @staff_page(*VIEWERS)
 def download(job_id: int):
     job = _job_or_404(job_id)
+    if job.purged_at is not None:  # gone for good: say so (410), never a bare 404
+        raise export_file_purged(job.purged_at)
     if job.state != DONE or not job.blob_sha256:
         abort(404)
     path = blob_store().path_for(job.blob_sha256)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.geography.models import Province
 from server.i18n import vietnam_today
-from server.retention.kinds import KIND_LABELS
+from server.retention.kinds import EXPORT_FILES, KIND_LABELS
 from server.retention.services import apply, plan
 
 retention_cli = AppGroup("retention", help="Retention of personal data (issue 14).")
@@ -36,13 +36,13 @@ def _province_id(code: str | None) -> int | None:
 @_province
 @_today
 def plan_command(province_code: str | None, today) -> None:
-    """What a purge would delete, per commune, round and kind, and what is held (writes
-    nothing)."""
+    """What a purge would delete, per commune, round and kind (generated export files and
+    access records: per commune, with the oldest), and what is held (writes nothing)."""
     day = today.date() if today else vietnam_today()
     found = plan(day, _province_id(province_code))
     db.session.rollback()
     click.echo(f"retention plan on {day:%Y-%m-%d} (dry run: nothing deleted)")
-    if not found.rows:
+    if not found.rows and not found.records:
         click.echo("nothing due")
     for row in found.rows:
         files = f", {row.files} files" if row.files else ""
@@ -50,6 +50,20 @@ def plan_command(province_code: str | None, today) -> None:
             f"{row.commune} | round {row.round_id} ({row.round_label}), decided "
             f"{row.decided_on:%d/%m/%Y} | {row.kind} ({KIND_LABELS[row.kind]}): "
             f"{row.submissions} submissions{files}"
+        )
+    for row in found.records:
+        click.echo(
+            f"{row.commune} | {row.kind} ({KIND_LABELS[row.kind]}), counted from "
+            f"{'the file made' if row.kind == EXPORT_FILES else 'the day of the look'}, "
+            f"through {row.through:%d/%m/%Y}: {row.count} "
+            f"{'files' if row.kind == EXPORT_FILES else 'records'}, "
+            f"oldest {row.oldest:%d/%m/%Y}"
+        )
+    for row in found.records_held:
+        click.echo(
+            f"HELD {row.commune} | {row.round_label or '-'} | household "
+            f"{row.household_code or '-'} | {row.kind}: {row.count}, oldest "
+            f"{row.oldest:%d/%m/%Y}: {row.reason}"
         )
     for held in found.held:
         click.echo(
@@ -69,6 +83,8 @@ def apply_command(province_code: str | None, today, batch_size: int) -> None:
     kinds = ", ".join(f"{kind}: {n}" for kind, n in sorted(done.counts.items())) or "nothing"
     click.echo(
         f"retention applied on {day:%Y-%m-%d}: {done.submissions} submissions in "
-        f"{done.batches} batches ({kinds}); {done.files_deleted} files deleted; "
-        f"{done.held} held"
+        f"{done.batches} batches ({kinds}); {done.export_files} export files removed "
+        f"({done.export_files_held} held); {done.access_records} access records deleted "
+        f"({done.record_batches} batches of files and records); "
+        f"{done.files_deleted} files deleted; {done.held} held"
     )

@@ -1,6 +1,8 @@
 """The province administrator's retention page (``/admin/luu-tru``): the rules (months after
-the round's decision, per kind of data), the dry run of what a purge would delete today (or on
-a chosen day) and what is held and why, and the legal holds (set and cleared here, audited).
+the round's decision per kind of a submission's data; after the file was made for generated
+export files; after the look for access records), the dry run of what a purge would delete
+today (or on a chosen day) and what is held and why, and the legal holds (set and cleared
+here, audited).
 
 The purge itself runs only from the command line (``flask retention apply``), never in a web
 request: it deletes files and may take long."""
@@ -20,7 +22,7 @@ from server.extensions import db
 from server.geography.models import Commune, Province
 from server.i18n import localized, vietnam_today
 from server.meetings.models import ReviewRound
-from server.retention.kinds import DEFAULT_NOTE, KIND_LABELS, KINDS
+from server.retention.kinds import DEFAULT_NOTE, KIND_BASIS, KIND_LABELS, KINDS
 from server.retention.services import (
     active_holds,
     clear_hold,
@@ -60,6 +62,7 @@ def _page(province: Province, typed: dict | None = None, hold_typed: dict | None
         rules=rules_for(province.id),
         kinds=KINDS,
         labels=KIND_LABELS,
+        basis=KIND_BASIS,
         default_note=DEFAULT_NOTE,
         typed=typed,
         hold_typed=hold_typed or {},

@@ -14,11 +14,18 @@ period (months after the decision's signing date):
   certificates print them) — the category, method, points and indicator outcomes stay;
 * ``audit``: the audit entries about the submission (the purge's own entries stay).
 
+Two kinds are not a submission's data and count from their own date (not from a decision):
+
+* ``export_files``: a generated file (an export job's PDF/XLSX), from the day it was made; the
+  job row stays with ``purged_at`` and its page says the file was removed;
+* ``access_records``: the access records, from the day of the look; deleted in bounded batches.
+
 Never touched: household cases, meetings and votes, postings, complaints, decisions,
 certificates, refusals, the registry — the legal record and the verdict.
 
 Held, never purged: a household with a complaint still waiting for its re-check outcome, a
-household or a round with an explicit hold not cleared.
+household or a round with an explicit hold not cleared (a held round keeps its generated files;
+a held household, or one of a held round, its access records).
 
 Crash safety: submissions are purged in small batches, each in its own transaction; a
 ``retention_purges`` row per submission and kind records what is gone (a re-run skips it);
@@ -33,10 +40,11 @@ import contextlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, and_, delete, func, select, true, tuple_
 
+from server.access.models import AccessRecord
 from server.accounts.models import Role, User
 from server.accounts.ownership import may_manage
 from server.audit.models import AuditEvent
@@ -45,27 +53,30 @@ from server.blobs import blob_store
 from server.db import utcnow, write_transaction
 from server.decisions.models import Decision, Refusal
 from server.errors import AppError
-from server.exports.models import ExportJob
+from server.exports.models import DONE, ExportJob
 from server.extensions import db
 from server.geography.models import Commune, Province
 from server.households.models import Household
-from server.i18n import local_time
+from server.i18n import VIETNAM_TIME, local_time
 from server.meetings.models import HouseholdCase, ReviewRound
 from server.publication.models import Complaint
 from server.questionnaires.labels import form_labels, strip_indexes
 from server.questionnaires.models import DraftSubmission, FormAttachment
 from server.retention.kinds import (
+    ACCESS_RECORDS,
     ANSWERS,
     ATTACHMENTS,
     AUDIT,
     DEFAULT_MONTHS,
     DEFAULT_NOTE,
+    EXPORT_FILES,
     FREE_TEXT,
     GPS,
     IMPLIES_XML,
     KINDS,
     MAX_MONTHS,
     SCORES,
+    SUBMISSION_KINDS,
     XML,
 )
 from server.retention.models import (
@@ -83,6 +94,8 @@ from server.submissions.models import (
 )
 
 BATCH_SIZE = 50
+# Access records are small rows: a batch deletes this many times the batch size.
+RECORDS_PER_BATCH = 100
 MAX_REASON = 1000
 GEO_TYPES = ("geopoint", "geotrace", "geoshape")
 TEXT_CONTROLS = ("input", "textarea")
@@ -359,10 +372,27 @@ class HeldRow:
 
 
 @dataclass
+class RecordRow:
+    """A commune's generated files or access records past their period (counted from the
+    file's making / the look's day, not from a decision), or held."""
+
+    commune: str
+    kind: str  # EXPORT_FILES or ACCESS_RECORDS
+    count: int
+    oldest: date  # the oldest file made / record's day among them (in Vietnam)
+    through: date  # the period's end: what is dated on or before this day is due
+    reason: str | None = None  # held: why
+    round_label: str | None = None  # a held round (files)
+    household_code: str | None = None  # a held household (records)
+
+
+@dataclass
 class Plan:
     today: date
     rows: list[PlanRow] = field(default_factory=list)
     held: list[HeldRow] = field(default_factory=list)
+    records: list[RecordRow] = field(default_factory=list)
+    records_held: list[RecordRow] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -411,7 +441,7 @@ def due_submissions(today: date, province_id: int | None = None) -> list[Due]:
         rules = rules_by_province[prov]
         kinds = [
             k
-            for k in KINDS
+            for k in SUBMISSION_KINDS
             if rules[k].months is not None and add_months(decided_on, rules[k].months) <= today
         ]
         if ANSWERS in kinds:
@@ -519,6 +549,7 @@ def plan(today: date, province_id: int | None = None) -> Plan:
     what is held and why.  Reads only."""
     due = due_submissions(today, province_id)
     result = Plan(today=today)
+    result.records, result.records_held = _record_rows(today, province_id)
     if not due:
         return result
     files = _file_counts([d.submission_id for d in due if ATTACHMENTS in d.kinds])
@@ -594,6 +625,14 @@ class ApplyResult:
     counts: Counter = field(default_factory=Counter)  # kind → submissions purged
     files_deleted: int = 0
     held: int = 0
+    export_files: int = 0  # generated files removed (their jobs marked)
+    export_files_held: int = 0
+    access_records: int = 0  # access records deleted
+    record_batches: int = 0  # the batches of files and access records
+
+    @property
+    def all_batches(self) -> int:
+        return self.batches + self.record_batches
 
 
 def apply(
@@ -601,12 +640,16 @@ def apply(
     province_id: int | None = None,
     *,
     batch_size: int = BATCH_SIZE,
+    records_batch_size: int | None = None,
     after_commit: Callable[[int], None] | None = None,
 ) -> ApplyResult:
     """Purge what the rules say is due on ``today`` (the system does it: commands only).
 
-    :param after_commit: called with the batch number after each batch's commit and before
-        its files are deleted (tests simulate a crash there).
+    :param records_batch_size: access records deleted per transaction (default: 100 times
+        ``batch_size``).
+    :param after_commit: called with the batch number (counting every batch: submissions,
+        then generated files, then access records) after each batch's commit and before its
+        files are deleted (tests simulate a crash there).
     """
     result = ApplyResult()
     result.files_deleted += delete_pending_files()
@@ -623,6 +666,9 @@ def apply(
         if after_commit is not None:
             after_commit(result.batches)
         result.files_deleted += delete_pending_files()
+    _purge_export_files(today, province_id, batch_size, after_commit, result)
+    records = records_batch_size or batch_size * RECORDS_PER_BATCH
+    _purge_access_records(today, province_id, records, after_commit, result)
     return result
 
 
@@ -814,6 +860,305 @@ def _referenced(shas: Iterable[str]) -> set[str]:
     for files in db.session.scalars(select(DraftSubmission.attachments)):
         found.update(v for v in (files or {}).values() if v in shas)
     return found
+
+
+# --- generated files and access records ---------------------------------------------------
+#
+# Not a submission's data: a generated file (an export job's PDF or XLSX) counts from the day it
+# was made, an access record from the day of the look (both days in Vietnam).  What is dated on
+# or before ``today`` minus the period is due.
+
+
+def _vietnam_day(moment: datetime) -> date:
+    return moment.replace(tzinfo=UTC).astimezone(VIETNAM_TIME).date()
+
+
+def _through(today: date, province_id: int | None, kind: str, cache: dict) -> date | None:
+    """The last day of what is due under ``province_id``'s rule for ``kind`` (None: kept)."""
+    if province_id not in cache:
+        cache[province_id] = rules_for(province_id)
+    months = cache[province_id][kind].months
+    return None if months is None else add_months(today, -months)
+
+
+@dataclass
+class DueFile:
+    job_id: int
+    commune_id: int
+    round_id: int | None
+    made_on: date
+    through: date
+    held: str | None = None
+
+
+def due_export_files(today: date, province_id: int | None = None) -> list[DueFile]:
+    """The finished export files past their period, not removed yet (held ones included, with
+    the reason: a round under a hold keeps its files)."""
+    query = (
+        select(
+            ExportJob.id,
+            ExportJob.commune_id,
+            ExportJob.params,
+            ExportJob.finished_at,
+            ExportJob.created_at,
+            Commune.province_id,
+        )
+        .join(Commune, Commune.id == ExportJob.commune_id)
+        .where(
+            ExportJob.state == DONE,
+            ExportJob.blob_sha256.is_not(None),
+            ExportJob.purged_at.is_(None),
+        )
+        .order_by(ExportJob.id)
+    )
+    if province_id is not None:
+        query = query.where(Commune.province_id == province_id)
+    holds = _holds(province_id)
+    rules: dict = {}
+    found = []
+    for job_id, commune_id, params, finished_at, created_at, prov in db.session.execute(query):
+        through = _through(today, prov, EXPORT_FILES, rules)
+        made_on = _vietnam_day(finished_at or created_at)
+        if through is None or made_on > through:
+            continue
+        round_id = (params or {}).get("round_id")
+        round_id = int(round_id) if round_id is not None else None
+        held = holds.get(("round", round_id)) if round_id is not None else None
+        found.append(DueFile(job_id, commune_id, round_id, made_on, through, held))
+    return found
+
+
+def _held_households(province_id: int | None) -> dict[tuple[int, str], str]:
+    """(commune id, household code) → why its access records are kept: a household on hold
+    (or with a complaint awaiting its re-check), or a household of a round on hold."""
+    holds = _holds(province_id)
+    held = {(key[1], key[2]): reason for key, reason in holds.items() if key[0] == "household"}
+    rounds = [key[1] for key in holds if key[0] == "round"]
+    if rounds:
+        for round_id, commune_id, code in db.session.execute(
+            select(HouseholdCase.round_id, ReviewRound.commune_id, HouseholdCase.household_code)
+            .join(ReviewRound, ReviewRound.id == HouseholdCase.round_id)
+            .where(HouseholdCase.round_id.in_(rounds))
+        ):
+            if code:
+                held.setdefault((commune_id, code), holds[("round", round_id)])
+    return held
+
+
+def _record_scopes(today: date, province_id: int | None) -> list[tuple[ColumnElement, date]]:
+    """Per province (and, for a run over every province, the records of no province under
+    rasoat's defaults): which access records are due, and the period's last day."""
+    provinces: list[int | None] = [province_id]
+    if province_id is None:
+        provinces = [*db.session.scalars(select(Province.id).order_by(Province.id)), None]
+    rules: dict = {}
+    scopes = []
+    for prov in provinces:
+        through = _through(today, prov, ACCESS_RECORDS, rules)
+        if through is None:
+            continue
+        where = (
+            AccessRecord.province_id == prov
+            if prov is not None
+            else AccessRecord.province_id.is_(None)
+        )
+        scopes.append((and_(where, AccessRecord.day <= through), through))
+    return scopes
+
+
+def _household_key():
+    return tuple_(
+        func.coalesce(AccessRecord.commune_id, 0), func.coalesce(AccessRecord.household_code, "")
+    )
+
+
+def _not_held(held: dict) -> ColumnElement[bool]:
+    return ~_household_key().in_(list(held)) if held else true()
+
+
+def _record_rows(today: date, province_id: int | None) -> tuple[list[RecordRow], list[RecordRow]]:
+    """The dry run of generated files and access records: per commune, how many and the
+    oldest; and what is held."""
+    names = dict(db.session.execute(select(Commune.id, Commune.name)).tuples().all())
+    rows: list[RecordRow] = []
+    held_rows: list[RecordRow] = []
+    files: dict[tuple, RecordRow] = {}
+    labels: dict[int, str] = {}
+    for due in due_export_files(today, province_id):
+        label = None
+        if due.held and due.round_id is not None:
+            if due.round_id not in labels:
+                labels[due.round_id] = _round_label(db.session.get(ReviewRound, due.round_id))
+            label = labels[due.round_id]
+        key = (due.commune_id, due.held, label)
+        row = files.get(key)
+        if row is None:
+            name = names.get(due.commune_id, "—")
+            row = files[key] = RecordRow(name, EXPORT_FILES, 0, due.made_on, due.through)
+            row.reason, row.round_label = due.held, label
+            (held_rows if due.held else rows).append(row)
+        row.count += 1
+        row.oldest = min(row.oldest, due.made_on)
+    held = _held_households(province_id)
+    for where, through in _record_scopes(today, province_id):
+        for commune_id, count, oldest in db.session.execute(
+            select(AccessRecord.commune_id, func.count(), func.min(AccessRecord.day))
+            .where(where, _not_held(held))
+            .group_by(AccessRecord.commune_id)
+        ):
+            rows.append(
+                RecordRow(names.get(commune_id, "—"), ACCESS_RECORDS, count, oldest, through)
+            )
+        if not held:
+            continue
+        for commune_id, code, count, oldest in db.session.execute(
+            select(
+                AccessRecord.commune_id,
+                AccessRecord.household_code,
+                func.count(),
+                func.min(AccessRecord.day),
+            )
+            .where(where, _household_key().in_(list(held)))
+            .group_by(AccessRecord.commune_id, AccessRecord.household_code)
+        ):
+            held_rows.append(
+                RecordRow(
+                    names.get(commune_id, "—"),
+                    ACCESS_RECORDS,
+                    count,
+                    oldest,
+                    through,
+                    reason=held[(commune_id, code)],
+                    household_code=code,
+                )
+            )
+    order = {EXPORT_FILES: 0, ACCESS_RECORDS: 1}
+    rows.sort(key=lambda r: (r.commune, order[r.kind]))
+    held_rows.sort(key=lambda r: (r.commune, order[r.kind], r.household_code or ""))
+    return rows, held_rows
+
+
+def _purge_export_files(
+    today: date,
+    province_id: int | None,
+    batch_size: int,
+    after_commit: Callable[[int], None] | None,
+    result: ApplyResult,
+) -> None:
+    """Remove the due files: in each batch's transaction the job says its file is gone
+    (``purged_at``), forgets the blob and lists it in ``retention_pending_files``; the blob
+    leaves the disk after the commit (a re-run deletes what a crash left)."""
+    due = due_export_files(today, province_id)
+    result.export_files_held = sum(1 for d in due if d.held)
+    todo = [d for d in due if not d.held]
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start : start + batch_size]
+        with write_transaction(db.session):
+            result.export_files += _purge_files_batch(batch)
+        result.record_batches += 1
+        if after_commit is not None:
+            after_commit(result.all_batches)
+        result.files_deleted += delete_pending_files()
+
+
+def _purge_files_batch(batch: list[DueFile]) -> int:
+    jobs = db.session.scalars(
+        select(ExportJob).where(
+            ExportJob.id.in_([d.job_id for d in batch]),
+            ExportJob.purged_at.is_(None),
+            ExportJob.blob_sha256.is_not(None),
+        )
+    ).all()
+    now = utcnow()
+    shas = set()
+    per_round: dict[tuple[int | None, int], list[int]] = defaultdict(list)
+    rounds = {d.job_id: d.round_id for d in batch}
+    for job in jobs:
+        shas.add(job.blob_sha256)
+        job.blob_sha256, job.purged_at = None, now
+        per_round[(rounds[job.id], job.commune_id)].append(job.id)
+    if shas:
+        known = set(
+            db.session.scalars(
+                select(RetentionPendingFile.sha256).where(RetentionPendingFile.sha256.in_(shas))
+            )
+        )
+        db.session.add_all(RetentionPendingFile(sha256=s) for s in sorted(shas - known))
+    db.session.flush()
+    for (round_id, commune_id), job_ids in per_round.items():
+        record(
+            "retention.purge",
+            "review_round" if round_id is not None else "commune",
+            round_id if round_id is not None else commune_id,
+            commune_id=commune_id,
+            after={"kind": EXPORT_FILES, "files": len(job_ids), "export_job_ids": job_ids},
+            note="Xoá theo quy định lưu trữ",
+            actor_id=None,
+        )
+    return len(jobs)
+
+
+def _purge_access_records(
+    today: date,
+    province_id: int | None,
+    batch_size: int,
+    after_commit: Callable[[int], None] | None,
+    result: ApplyResult,
+) -> None:
+    """Delete the due access records, at most ``batch_size`` rows a transaction, with one audit
+    entry per commune and batch (how many, through which day)."""
+    held = _held_households(province_id)
+    for where, through in _record_scopes(today, province_id):
+        after = 0
+        while True:
+            with write_transaction(db.session):
+                rows = db.session.execute(
+                    select(AccessRecord.id, AccessRecord.commune_id, AccessRecord.province_id)
+                    .where(where, _not_held(held), AccessRecord.id > after)
+                    .order_by(AccessRecord.id)
+                    .limit(batch_size)
+                ).all()
+                if rows:
+                    _delete_records(rows, through)
+            if not rows:
+                break
+            after = rows[-1][0]
+            result.access_records += len(rows)
+            result.record_batches += 1
+            if after_commit is not None:
+                after_commit(result.all_batches)
+
+
+def _delete_records(rows, through: date) -> None:
+    db.session.execute(
+        delete(AccessRecord)
+        .where(AccessRecord.id.in_([r[0] for r in rows]))
+        .execution_options(synchronize_session=False)
+    )
+    per_commune: Counter = Counter((commune_id, prov) for _id, commune_id, prov in rows)
+    for (commune_id, prov), count in sorted(per_commune.items(), key=lambda i: i[0][0] or 0):
+        record(
+            "retention.purge",
+            "commune" if commune_id is not None else "province",
+            commune_id if commune_id is not None else prov,
+            commune_id=commune_id,
+            province_id=prov,
+            after={"kind": ACCESS_RECORDS, "records": count, "through": through.isoformat()},
+            note="Xoá theo quy định lưu trữ",
+            actor_id=None,
+        )
+
+
+def export_file_purged(purged_at: datetime) -> AppError:
+    """The answer for an export's file retention deleted (410: it existed, it is gone)."""
+    day = local_time(purged_at, "%d/%m/%Y")
+    return AppError(
+        "export.file_purged",
+        410,
+        f"Tệp đã xoá theo quy định lưu trữ (ngày {day}). Có thể tạo lại tệp từ dữ liệu đang lưu.",
+        f"The file was deleted under the retention rules (on {day}). It can be made again from"
+        " the stored data.",
+    )
 
 
 # --- pages ----------------------------------------------------------------------------------

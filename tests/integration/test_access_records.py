@@ -446,3 +446,52 @@ def test_a_rounds_households_are_expanded_when_written_and_an_empty_one_still_re
     assert {(r.username, r.commune_id, r.kind) for r in records} == {("-", x1, "pdf")}
     (empty,) = [r for r in records if not r.household_code]  # T02 has no household
     assert empty.count == 0
+
+
+# --- the audit log names households: reading it is a look too ---------------------------------
+
+
+def test_the_audit_log_page_and_its_csv_record_the_households_they_name(app, village):
+    """The audit log names households (a household's code, a case, a questionnaire, a code among
+    the values): the province administrator's page records a ``list`` look and the CSV a
+    ``csv`` look at each household it carries, never one of another province."""
+    from server.audit.services import record
+
+    ids = _ids(app)
+    add_other_province(app, T01="Thôn Một Y")
+    submission = _submission_of(app, "X1-T01-0103")
+    with app.app_context(), write_transaction(db.session):
+        case = db.session.scalar(
+            select(HouseholdCase).where(HouseholdCase.household_code == "X1-T01-0102")
+        )
+        y1 = db.session.scalar(select(Commune.id).where(Commune.code == "Y1"))
+        record("household.correction", "household", "X1-T01-0101", commune_id=ids["x1"])
+        record("case.stage", "household_case", case.id, commune_id=ids["x1"])
+        record("submission.comment", "submission", submission, commune_id=ids["x1"])
+        record("household.correction", "household", "Y1-T01-0009", commune_id=y1)
+    _clear(app)
+    admin = login(app, "admin1")
+    page = admin.get("/admin/nhat-ky")
+    assert page.status_code == 200 and "X1-T01-0101" in page.get_data(as_text=True)
+    looks = _records(app, username="admin1")
+    assert {r.kind for r in looks} == {"list"} and {r.ref for r in looks} == {"audit:page"}
+    assert {r.household_code for r in looks} >= {"X1-T01-0101", "X1-T01-0102", "X1-T01-0103"}
+    assert "Y1-T01-0009" not in {r.household_code for r in looks}
+    assert all(r.role == "admin" and r.endpoint == "audit.index" for r in looks)
+    assert {r.household_id for r in looks if r.household_code == "X1-T01-0101"} == {
+        ids["households"]["X1-T01-0101"]
+    }
+    _clear(app)
+    reply = admin.get("/admin/nhat-ky.csv")
+    assert reply.status_code == 200 and "X1-T01-0101" in reply.get_data(as_text=True)
+    looks = _records(app, username="admin1")
+    assert {r.kind for r in looks} == {"csv"} and {r.ref for r in looks} == {"audit:csv"}
+    assert {r.household_code for r in looks} >= {"X1-T01-0101", "X1-T01-0102", "X1-T01-0103"}
+    assert all(r.count == len(looks) for r in looks)
+    # The log page names the kind in words, and counts the CSV as data leaving the server.
+    text = admin.get("/admin/truy-cap?kind=csv").get_data(as_text=True)
+    assert "Tệp CSV" in text and "tệp CSV nhật ký thay đổi" in text
+    # A page of events naming no household records nothing.
+    _clear(app)
+    assert admin.get("/admin/nhat-ky?action=user.create").status_code == 200
+    assert _records(app, username="admin1") == []

@@ -373,7 +373,8 @@ def test_a_hold_without_reason_is_refused_and_keeps_what_was_typed(app, commune)
 def test_the_province_sets_its_own_rules_with_defaults_labelled_provisional(app, commune):
     admin = login(app, "admin1")
     page = admin.get("/admin/luu-tru").get_data(as_text=True)
-    assert page.count("mặc định của rasoat — chưa có quy định cụ thể") == 7
+    # Seven kinds of a submission's data, the generated files and the access records.
+    assert page.count("mặc định của rasoat — chưa có quy định cụ thể") == 9
     token = csrf(page)
     typed = {"attachments": "abc", "gps": "12", "csrf_token": token}
     reply = admin.post("/admin/luu-tru/quy-tac", data=typed)
@@ -382,10 +383,12 @@ def test_the_province_sets_its_own_rules_with_defaults_labelled_provisional(app,
     assert "Thời hạn phải là số tháng" in page and 'value="abc"' in page
     values = {"attachments": "6", "gps": "6", "free_text": "24", "xml": "6", "answers": "60"}
     values |= {"scores": "60", "audit": "", "csrf_token": token}
+    values |= {"export_files": "6", "access_records": "36"}
     assert admin.post("/admin/luu-tru/quy-tac", data=values).status_code == 302
     page = admin.get("/admin/luu-tru").get_data(as_text=True)
-    # Free text, answers and scores were given their default: they keep following it.
-    assert page.count("mặc định của rasoat — chưa có quy định cụ thể") == 3
+    # Free text, answers, scores and generated files were given their default: they keep
+    # following it.
+    assert page.count("mặc định của rasoat — chưa có quy định cụ thể") == 4
     with app.app_context():
         p1 = db.session.scalar(select(Province.id).where(Province.code == "P1"))
         rules = services.rules_for(p1)
