@@ -233,7 +233,7 @@ def _form_labels(xform: bytes, lang: str, max_bytes: int) -> FormLabels:
         fields[path] = FieldLabel(
             path=path,
             name=name,
-            label=body.labels.get(path) or name,
+            label=body.labels.get(path) or _preload_label(bind, lang) or name,
             control=control,
             type=((bind.get("type") if bind is not None else None) or "string").split(":")[-1],
             choices=body.choices.get(path),
@@ -249,6 +249,32 @@ def _form_labels(xform: bytes, lang: str, max_bytes: int) -> FormLabels:
         fields=MappingProxyType(fields),
         order=tuple(order),
     )
+
+
+# What the phone fills in by itself (ODK metadata, ``jr:preload``), in plain words: these
+# fields have no label in the form, and their names (start, end, deviceid) are codes.
+PRELOAD_LABELS = {
+    ("timestamp", "start"): ("Thời điểm bắt đầu phỏng vấn", "Interview started"),
+    ("timestamp", "end"): ("Thời điểm kết thúc phỏng vấn", "Interview ended"),
+    ("date", "today"): ("Ngày phỏng vấn", "Interview date"),
+    ("property", "deviceid"): ("Mã thiết bị", "Device ID"),
+    ("property", "username"): ("Tài khoản trên điện thoại", "Username on the phone"),
+    ("property", "email"): ("Thư điện tử trên điện thoại", "Email on the phone"),
+    ("property", "phonenumber"): ("Số điện thoại", "Phone number"),
+    ("property", "subscriberid"): ("Mã thuê bao", "Subscriber ID"),
+    ("property", "simserial"): ("Số sê-ri SIM", "SIM serial number"),
+}
+
+
+def _preload_label(bind, lang: str) -> str | None:
+    if bind is None:
+        return None
+    preload = (bind.get(f"{{{JR_NS}}}preload") or "").strip()
+    params = (bind.get(f"{{{JR_NS}}}preloadParams") or "").strip()
+    found = PRELOAD_LABELS.get((preload, params))
+    if found is None:
+        return None
+    return found[1] if lang == "en" else found[0]
 
 
 def _relative(ref: str, root_name: str) -> str:

@@ -124,6 +124,19 @@ def test_notes_and_calculates_are_flagged():
     assert (photo.control, photo.type, photo.label) == ("upload", "binary", "Ảnh chụp ngôi nhà")
 
 
+def test_what_the_phone_fills_in_has_plain_labels(phieu_b_vi, phieu_b_en):
+    # start, end, deviceid, username: ODK metadata with no label in the form.
+    expected = {
+        "start": ("Thời điểm bắt đầu phỏng vấn", "Interview started"),
+        "end": ("Thời điểm kết thúc phỏng vấn", "Interview ended"),
+        "deviceid": ("Mã thiết bị", "Device ID"),
+        "username": ("Tài khoản trên điện thoại", "Username on the phone"),
+    }
+    for path, (vi, en) in expected.items():
+        assert (phieu_b_vi.fields[path].label, phieu_b_en.fields[path].label) == (vi, en)
+        assert phieu_b_vi.fields[path].calculated
+
+
 def test_select_one_choice_labels(phieu_b_vi, phieu_b_en):
     assert dict(phieu_b_vi.fields["members/info/sex"].choices) == {"1": "Nam", "2": "Nữ"}
     assert dict(phieu_b_en.fields["members/info/sex"].choices) == {"1": "Male", "2": "Female"}
