@@ -44,7 +44,7 @@ from server.errors import AppError
 from server.exports.models import ExportJob
 from server.extensions import db
 from server.geography.models import Village
-from server.meetings.exports import COLUMNS_VI, LIST_TITLES_VI, ListRow, list_rows
+from server.meetings.exports import COLUMNS_VI, LIST_TITLES_VI, SHEET_NAMES_VI, ListRow, list_rows
 from server.meetings.models import HouseholdCase, ReviewRound
 from server.meetings.services import LIST_ORDER
 from server.meetings.settings import HELD_BACK, HELD_BACK_VI
@@ -214,7 +214,7 @@ def write_xlsx(job: ExportJob, directory: Path, progress) -> Artefact:
     sheets = {}
     order = list_order(review)
     for name in order:
-        sheet = book.create_sheet(name[:31])
+        sheet = book.create_sheet(SHEET_NAMES_VI[name])
         sheet.append(text_row(sheet, [TITLES_VI[name] + " — toàn xã"]))
         sheet.append(
             text_row(

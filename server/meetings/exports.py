@@ -33,6 +33,18 @@ LIST_TITLES_VI = {
     "khong_thuoc_dien": "Hộ không thuộc diện nghèo, cận nghèo (không đưa ra biểu quyết)",
     "chua_du_ket_qua": "Hộ chưa đủ kết quả (cần bổ sung thông tin, không đưa ra biểu quyết)",
 }
+# The sheets' names (Excel allows 31 characters, none of []:*?/\): the lists in words.
+SHEET_NAMES_VI = {
+    "moi_ngheo": "Hộ nghèo mới",
+    "moi_can_ngheo": "Hộ cận nghèo mới",
+    "thoat_ngheo": "Hộ thoát nghèo",
+    "thoat_can_ngheo": "Hộ thoát cận nghèo",
+    "con_ngheo": "Hộ nghèo tiếp tục",
+    "con_can_ngheo": "Hộ cận nghèo tiếp tục",
+    "khong_thuoc_dien": "Không thuộc diện",
+    "chua_du_ket_qua": "Chưa đủ kết quả",
+    HELD_BACK: "Hộ chưa duyệt",
+}
 STATUS_VI = {
     "ngheo": "Hộ nghèo",
     "can_ngheo": "Hộ cận nghèo",
@@ -161,7 +173,7 @@ def lists_xlsx(review: ReviewRound, lists: VillageLists) -> bytes:
     if lists.approved_only:
         sheets.append((HELD_BACK, HELD_BACK_VI, lists.held))
     for name, title, cases in sheets:
-        sheet = book.create_sheet(name[:31])
+        sheet = book.create_sheet(SHEET_NAMES_VI[name])
         sheet.append(text_row(sheet, [title]))
         sheet.append(
             text_row(

@@ -22,6 +22,7 @@ from server.exports import commune_lists, runner
 from server.exports.models import ExportJob
 from server.extensions import db
 from server.households.models import Household
+from server.meetings.exports import SHEET_NAMES_VI
 from server.meetings.services import LIST_ORDER
 from tests.integration.procedure import case_rows, login, post_form, send
 
@@ -112,11 +113,12 @@ def test_xlsx_export_runs_in_a_background_thread_and_is_downloaded(exports_app, 
     assert reply.headers["X-Content-Type-Options"] == "nosniff"
     assert len(reply.data) == job.size
     book = load_workbook(io.BytesIO(reply.data))
-    assert book.sheetnames == list(LIST_ORDER)
+    assert book.sheetnames == [SHEET_NAMES_VI[name] for name in LIST_ORDER]
+    assert book.sheetnames[:2] == ["Hộ nghèo mới", "Hộ cận nghèo mới"]
     cases = case_rows(app, village["round"])
     seen = {}
     for name in LIST_ORDER:
-        rows = [list(r) for r in book[name].iter_rows(values_only=True)]
+        rows = [list(r) for r in book[SHEET_NAMES_VI[name]].iter_rows(values_only=True)]
         header = rows.index(next(r for r in rows if r and r[0] == "STT"))
         assert rows[header][:4] == ["STT", "Thôn", "Mã hộ", "Họ tên chủ hộ"]
         assert "toàn xã" in rows[0][0] and "Xã Một" in rows[1][0]

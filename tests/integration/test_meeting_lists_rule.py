@@ -17,6 +17,7 @@ from server.audit.models import AuditEvent
 from server.exports import runner
 from server.extensions import db
 from server.geography.models import Commune
+from server.meetings.exports import SHEET_NAMES_VI
 from tests.integration.procedure import (
     HOUSEHOLDS,
     case_rows,
@@ -29,6 +30,8 @@ from tests.integration.test_exports import exports_app, request_export  # noqa: 
 APPROVED = "X1-T01-0101"
 NOT_APPROVED = sorted(set(HOUSEHOLDS) - {APPROVED})
 HELD_TITLE = "Hộ chưa duyệt — không đưa vào danh sách"
+
+CODE_OF_SHEET = {name: code for code, name in SHEET_NAMES_VI.items()}
 
 
 def _approve(app, officer, code: str) -> None:
@@ -66,7 +69,9 @@ def _xlsx(data: bytes) -> dict[str, dict[str, str]]:
         rows = [list(r) for r in sheet.iter_rows(values_only=True)]
         header = next(r for r in rows if r and r[0] == "STT")
         code, review = header.index("Mã hộ"), header.index("Xét duyệt")
-        out[sheet.title] = {r[code]: r[review] for r in rows[rows.index(header) + 1 :]}
+        out[CODE_OF_SHEET[sheet.title]] = {
+            r[code]: r[review] for r in rows[rows.index(header) + 1 :]
+        }
     return out
 
 
