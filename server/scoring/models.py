@@ -39,6 +39,8 @@ class HouseholdScore(Base):
     __tablename__ = "household_scores"
     __table_args__ = (
         Index("ix_household_scores_submission_current", "submission_id", "current"),
+        # A household's score of a year, by code (also serves the code alone).
+        Index("ix_household_scores_code_year", "household_code", "year"),
         # Filters and counts by the deciding method and by a B1/income disagreement.
         Index("ix_household_scores_method_current", "method", "current"),
         Index("ix_household_scores_disagree_current", "methods_disagree", "current"),
@@ -47,7 +49,7 @@ class HouseholdScore(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
     submission_version_id: Mapped[int] = mapped_column(ForeignKey("submission_versions.id"))
-    household_code: Mapped[str | None] = mapped_column(String(50), index=True)
+    household_code: Mapped[str | None] = mapped_column(String(50))
     standard: Mapped[str] = mapped_column(String(20))
     # The review year (from the questionnaire's review date, else when it was received).
     year: Mapped[int] = mapped_column(index=True)
