@@ -72,10 +72,12 @@ def _who(actor: User | None) -> tuple[int | None, str, str]:
     known = request_identity()
     if actor is None and has_request_context():
         actor = g.get("actor")
-        if actor is None and known is not None:
-            return known.id, known.username, known.role
-        if actor is None and current_user and current_user.is_authenticated:
-            actor = current_user._get_current_object()
+        if actor is None:
+            user = current_user._get_current_object()  # loaded already: no query
+            if known is not None and known.user is user:
+                return known.id, known.username, known.role
+            if user is not None and user.is_authenticated:
+                actor = user
     if actor is None:
         return None, "-", "-"
     if known is not None and known.user is actor:

@@ -13,7 +13,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, event, insert, select
 
 from server.access import recorder as access_recorder
 from server.access.models import AccessRecord
@@ -166,6 +166,44 @@ def test_the_commune_wide_export_records_every_household_it_carries_when_downloa
     assert {r.count for r in records} == {4}
     assert {r.ref for r in records} == {f"export:{job_id}"}
     assert {(r.username, r.role) for r in records} == {("canbo1", "officer")}
+
+
+def test_recording_after_a_commit_does_not_load_the_user_again(app, village):
+    """An export's download commits (it counts the download) before it records the look; the
+    commit expires the request's user, whose name and role the record needs: they come from
+    what was noted when the user was loaded, so recording adds no query for the user."""
+    officer = village["officer"]
+    reply = post_form(officer, "/xuat", {"round_id": str(village["round"]), "format": "xlsx"})
+    job_url = reply.headers["Location"]
+    assert runner.join_threads(120)
+    recorder = app.extensions["rasoat.access"]
+    with app.app_context():
+        engine = db.engine
+
+    def users_read() -> int:
+        statements: list[str] = []
+
+        def seen(conn, cursor, statement, parameters, context, executemany):
+            statements.append(" ".join(statement.split()))
+
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            assert officer.get(f"{job_url}/tep").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        return sum(1 for s in statements if re.search(r"\bFROM users\b", s))
+
+    _clear(app)
+    recorded = users_read()
+    records = _records(app)
+    assert records and {(r.username, r.role) for r in records} == {("canbo1", "officer")}
+    mode = recorder.mode
+    recorder.mode = "off"
+    try:
+        not_recorded = users_read()
+    finally:
+        recorder.mode = mode
+    assert recorded == not_recorded
 
 
 def test_the_json_api_reads_are_recorded(app, client, village):
