@@ -20,6 +20,7 @@ from server.extensions import db
 from server.households.models import (
     Household,
 )
+from server.meetings.exports import SHEET_NAMES_VI
 from server.meetings.models import HouseholdCase, MeetingVote, ReviewRound, VillageMeeting
 from server.meetings.services import passes
 from server.submissions.models import Submission
@@ -186,7 +187,7 @@ def test_lists_as_pdf_and_xlsx_and_the_minutes_in_two_copies(app, village):
     reply = officer.get(f"{village['url']}/danh-sach.xlsx")
     book = load_workbook(io.BytesIO(reply.data))
     cases = case_rows(app)
-    sheet = book[cases["X1-T01-0101"].list_type]
+    sheet = book[SHEET_NAMES_VI[cases["X1-T01-0101"].list_type]]
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     header = rows.index(next(r for r in rows if r and r[0] == "STT"))
     body = rows[header + 1 :]
