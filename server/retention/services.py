@@ -730,15 +730,22 @@ def _purge_attachments(_submission_id: int, versions: list[SubmissionVersion]) -
     shas = {a.blob_sha256 for a in attachments}
     for attachment in attachments:
         attachment.blob_sha256, attachment.size = None, None
-    if shas:
-        known = set(
-            db.session.scalars(
-                select(RetentionPendingFile.sha256).where(RetentionPendingFile.sha256.in_(shas))
-            )
-        )
-        db.session.add_all(RetentionPendingFile(sha256=s) for s in sorted(shas - known))
-        db.session.flush()
+    _list_pending(shas)
     return len(attachments)
+
+
+def _list_pending(shas: set[str]) -> None:
+    """List blobs no longer referenced by what this transaction purged in
+    ``retention_pending_files`` (once each); they leave the disk after the commit."""
+    if not shas:
+        return
+    known = set(
+        db.session.scalars(
+            select(RetentionPendingFile.sha256).where(RetentionPendingFile.sha256.in_(shas))
+        )
+    )
+    db.session.add_all(RetentionPendingFile(sha256=s) for s in sorted(shas - known))
+    db.session.flush()
 
 
 def _drop_answers(versions: list[SubmissionVersion], keep: Callable[[object, str], bool]):
@@ -1077,13 +1084,7 @@ def _purge_files_batch(batch: list[DueFile]) -> int:
         shas.add(job.blob_sha256)
         job.blob_sha256, job.purged_at = None, now
         per_round[(rounds[job.id], job.commune_id)].append(job.id)
-    if shas:
-        known = set(
-            db.session.scalars(
-                select(RetentionPendingFile.sha256).where(RetentionPendingFile.sha256.in_(shas))
-            )
-        )
-        db.session.add_all(RetentionPendingFile(sha256=s) for s in sorted(shas - known))
+    _list_pending(shas)
     db.session.flush()
     for (round_id, commune_id), job_ids in per_round.items():
         record(
